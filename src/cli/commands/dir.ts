@@ -1,0 +1,59 @@
+import type { Argv } from 'yargs';
+import { createContext, scanItems, type SourceItem } from '../../scan/context.js';
+import { displayBase, walkFiles, type FileEntry } from '../../sources/dir/walk.js';
+import { emitReport, withScanFlags, type OutputArgs } from '../output.js';
+
+interface DirArgs extends OutputArgs {
+  paths: string[];
+  ignore: boolean;
+  include: string[];
+  exclude: string[];
+}
+
+export const dirCommand = {
+  command: 'dir [paths..]',
+  describe: 'Scan files on disk (default: the current directory)',
+  builder: (y: Argv) =>
+    withScanFlags(y)
+      .positional('paths', { type: 'string', array: true, default: ['.'], describe: 'Files or directories' })
+      .option('ignore', { type: 'boolean', default: true, describe: 'Honour .gitignore and .leakhoundignore (--no-ignore to scan everything)' })
+      .option('include', { type: 'string', array: true, default: [] as string[], describe: 'Only scan paths matching these globs' })
+      .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'Skip paths matching these globs' }),
+  handler: async (args: DirArgs): Promise<void> => {
+    process.exitCode = await runDir(args);
+  },
+};
+
+export async function runDir(args: DirArgs): Promise<number> {
+  const cwd = process.cwd();
+  const paths = args.paths.length > 0 ? args.paths : ['.'];
+  const base = displayBase(paths, cwd);
+  const ctx = createContext(
+    { showSecrets: args['show-secrets'], quiet: args.quiet, ...(args.config !== undefined ? { config: args.config } : {}), ...(args.threads !== undefined ? { threads: args.threads } : {}) },
+    base,
+  );
+  const started = Date.now();
+  ctx.progress.start();
+  try {
+    const files = walkFiles(
+      paths,
+      cwd,
+      { useIgnoreFiles: args.ignore, include: args.include, exclude: [...args.exclude, ...ctx.config.allowPaths] },
+      ctx.stats,
+      ctx.warn,
+    );
+    await scanItems(ctx, toItems(files));
+  } finally {
+    ctx.progress.stop();
+    await ctx.scanner.close();
+  }
+  ctx.stats.durationMs = Date.now() - started;
+  return emitReport(
+    { source: 'dir', baseDir: base, findings: ctx.collector.findings(), rules: ctx.rulesById, stats: ctx.stats },
+    args,
+  );
+}
+
+async function* toItems(files: AsyncIterable<FileEntry>): AsyncGenerator<SourceItem> {
+  for await (const f of files) yield { task: { kind: 'file', absPath: f.absPath }, origin: { path: f.path } };
+}

@@ -1,0 +1,47 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../core/errors.js';
+import { toolVersion } from '../version.js';
+import { EXIT_ERROR } from './output.js';
+import { dirCommand } from './commands/dir.js';
+import { rulesCommand } from './commands/rules.js';
+
+/** Prints one line and exits 2: bad flags, missing paths, bad config. Never a stack trace unless asked. */
+function die(e: unknown): never {
+  const debug = process.env['LEAKHOUND_DEBUG'] === '1';
+  if (e instanceof UserError) process.stderr.write(`leakhound: error: ${e.message}\n`);
+  else {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`leakhound: internal error: ${msg.split('\n')[0]}\n`);
+    if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+  }
+  process.exit(EXIT_ERROR);
+}
+
+async function main(): Promise<void> {
+  const cli = yargs(hideBin(process.argv))
+    .scriptName('leakhound')
+    .usage('$0 <command> [options]')
+    .command(dirCommand)
+    .command(rulesCommand)
+    .demandCommand(1, 'name a command: dir, rules (see --help)')
+    .strict()
+    .recommendCommands()
+    .version(toolVersion)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new UserError(msg.split('\n')[0] ?? 'invalid arguments');
+    })
+    .exitProcess(false);
+  await cli.parseAsync();
+}
+
+process.on('unhandledRejection', die);
+main().then(
+  () => {
+    // Let stdout drain, then exit with the code the command chose.
+    process.stdout.write('', () => process.exit(process.exitCode ?? 0));
+  },
+  die,
+);

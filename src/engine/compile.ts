@@ -1,0 +1,88 @@
+import RE2 from 're2';
+import type { RuleDefinition } from '../core/types.js';
+import { UserError } from '../core/errors.js';
+import { validators } from './validators/index.js';
+
+export interface CompiledRule {
+  def: RuleDefinition;
+  /** Global regex with byte indices ('d'), run only when the Set says this rule can match. */
+  regex: RE2;
+  /** Index of the secret's group in a match (0 = whole match). */
+  secretGroup: number;
+  allow: RE2[];
+  identity: RE2 | undefined;
+  validate: ((secret: string) => boolean) | undefined;
+}
+
+export interface CompiledRuleSet {
+  rules: CompiledRule[];
+  /** One automaton over every rule's pattern: which rules match a chunk at all. */
+  set: InstanceType<typeof RE2.Set> | undefined;
+}
+
+function compileRegex(source: string, flags: string, where: string): RE2 {
+  try {
+    return new RE2(source, flags);
+  } catch (e) {
+    throw new UserError(`${where}: pattern does not compile as RE2: ${(e as Error).message}`);
+  }
+}
+
+/** Index of the capture group holding the secret: named 'secret', else group 1, else whole match. */
+function secretGroupIndex(pattern: string): number {
+  // Count capturing groups up to the one named secret; RE2 numbers groups by opening parenthesis.
+  let index = 0;
+  let named = -1;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      // skip character class
+      i++;
+      if (pattern[i] === '^') i++;
+      if (pattern[i] === ']') i++;
+      while (i < pattern.length && pattern[i] !== ']') {
+        if (pattern[i] === '\\') i++;
+        i++;
+      }
+      continue;
+    }
+    if (ch !== '(') continue;
+    if (pattern[i + 1] === '?') {
+      const rest = pattern.slice(i + 2);
+      if (rest.startsWith('P<') || (rest.startsWith('<') && !rest.startsWith('<=') && !rest.startsWith('<!'))) {
+        index++;
+        const name = rest.slice(rest.indexOf('<') + 1, rest.indexOf('>'));
+        if (name === 'secret' && named < 0) named = index;
+      }
+      continue;
+    }
+    index++;
+  }
+  if (named > 0) return named;
+  return index >= 1 ? 1 : 0;
+}
+
+export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
+  const rules: CompiledRule[] = defs.map((def) => {
+    const where = `${def.file ?? 'rule'}: ${def.id}`;
+    const regex = compileRegex(def.pattern, 'gd', where);
+    const validate = def.validate === undefined ? undefined : validators[def.validate];
+    if (def.validate !== undefined && validate === undefined) {
+      throw new UserError(`${where}: unknown validator '${def.validate}' (known: ${Object.keys(validators).join(', ')})`);
+    }
+    return {
+      def,
+      regex,
+      secretGroup: secretGroupIndex(def.pattern),
+      allow: def.allow.map((a) => compileRegex(a, '', `${where} allow`)),
+      identity: def.identity === undefined ? undefined : compileRegex(def.identity, '', `${where} identity`),
+      validate,
+    };
+  });
+  const set = rules.length === 0 ? undefined : new RE2.Set(rules.map((r) => r.def.pattern));
+  return { rules, set };
+}

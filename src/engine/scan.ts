@@ -1,0 +1,179 @@
+import type { Hit } from '../core/types.js';
+import type { CompiledRule, CompiledRuleSet } from './compile.js';
+import { isPlaceholder } from './placeholder.js';
+import { shannonEntropy } from './entropy.js';
+import { hasInlineAllow } from './inline-allow.js';
+
+/** Inputs up to this size are scanned in one pass; larger ones in overlapping windows. */
+export const SINGLE_PASS_MAX = 256 * 1024;
+/** Bytes each window owns: matches starting in it are reported by it. */
+export const WINDOW_SIZE = 64 * 1024;
+/** Bytes read past the owned part, so a secret up to this long that straddles windows is found once. */
+export const WINDOW_OVERLAP = 8 * 1024;
+
+const NEWLINE = 0x0a;
+
+function isWordByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f;
+}
+
+interface Candidate {
+  rule: CompiledRule;
+  start: number;
+  end: number;
+  secret: string;
+}
+
+/**
+ * Scans one input (a file, a blob, a log) window by window and keeps the line count between
+ * windows, so line and column are computed only for matches, never for every byte.
+ */
+export class InputScanner {
+  private line = 1;
+  /** Absolute offset of the first byte of the current line. */
+  private lineStart = 0;
+  private prevByte = -1;
+
+  constructor(private readonly rules: CompiledRuleSet) {}
+
+  /**
+   * Scans `buf`, whose first byte is at absolute offset `base` of the input. Matches that start at or
+   * past `ownedEnd` are left to the next window, which must start exactly at base + ownedEnd.
+   */
+  scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length): Hit[] {
+    const candidates = this.match(buf, ownedEnd);
+    const hits = candidates.length === 0 ? [] : this.locate(buf, base, candidates);
+    this.advance(buf, base, ownedEnd);
+    return hits;
+  }
+
+  private match(buf: Buffer, ownedEnd: number): Candidate[] {
+    const set = this.rules.set;
+    if (set === undefined) return [];
+    const ids = set.match(buf);
+    if (ids.length === 0) return [];
+    const out: Candidate[] = [];
+    for (const id of ids) {
+      const rule = this.rules.rules[id]!;
+      const re = rule.regex;
+      re.lastIndex = 0;
+      for (;;) {
+        const m = re.exec(buf) as (RegExpExecArray & { indices?: [number, number][] }) | null;
+        if (m === null) break;
+        const mStart = m.index;
+        const mEnd = mStart + (m[0] as unknown as Buffer).length;
+        if (mEnd === mStart) re.lastIndex = mEnd + 1; // never loop on an empty match
+        if (mStart >= ownedEnd) break;
+        if (rule.def.boundary === 'word') {
+          const before = mStart > 0 ? buf[mStart - 1]! : this.prevByte;
+          const after = mEnd < buf.length ? buf[mEnd]! : -1;
+          if ((before >= 0 && isWordByte(before)) || (after >= 0 && isWordByte(after))) continue;
+        }
+        const span = m.indices?.[rule.secretGroup];
+        if (span === undefined) continue;
+        const [sStart, sEnd] = span;
+        if (sEnd <= sStart) continue;
+        const secret = buf.toString('utf8', sStart, sEnd);
+        if (!this.accept(rule, secret)) continue;
+        out.push({ rule, start: sStart, end: sEnd, secret });
+      }
+    }
+    return out;
+  }
+
+  private accept(rule: CompiledRule, secret: string): boolean {
+    if (isPlaceholder(secret)) return false;
+    if (rule.def.entropy !== undefined && shannonEntropy(secret) < rule.def.entropy) return false;
+    for (const a of rule.allow) if (a.test(secret)) return false;
+    if (rule.validate !== undefined && !rule.validate(secret)) return false;
+    return true;
+  }
+
+  private locate(buf: Buffer, base: number, candidates: Candidate[]): Hit[] {
+    candidates.sort((a, b) => a.start - b.start || (a.rule.def.id < b.rule.def.id ? -1 : 1));
+    const hits: Hit[] = [];
+    let pos = 0;
+    let line = this.line;
+    let lineStartRel = this.lineStart - base; // may be negative: the line began in an earlier window
+    for (const c of candidates) {
+      // advance line count up to c.start
+      for (;;) {
+        const nl = buf.indexOf(NEWLINE, pos);
+        if (nl === -1 || nl >= c.start) break;
+        line++;
+        lineStartRel = nl + 1;
+        pos = nl + 1;
+      }
+      const lineEndRel = indexOrEnd(buf, NEWLINE, c.end);
+      if (hasInlineAllow(buf, Math.max(lineStartRel, 0), lineEndRel, c.start, c.end)) continue;
+      const column = columnOf(buf, lineStartRel, c.start, base);
+      // end position: the secret may span lines (PEM blocks)
+      let endLine = line;
+      let endLineStart = lineStartRel;
+      for (let i = buf.indexOf(NEWLINE, c.start); i !== -1 && i < c.end; i = buf.indexOf(NEWLINE, i + 1)) {
+        endLine++;
+        endLineStart = i + 1;
+      }
+      const endColumn = columnOf(buf, endLineStart, c.end, base);
+      const hit: Hit = {
+        ruleId: c.rule.def.id,
+        secret: c.secret,
+        line,
+        column,
+        endLine,
+        endColumn,
+        offset: base + c.start,
+      };
+      if (c.rule.identity !== undefined) {
+        const im = c.rule.identity.exec(c.secret);
+        if (im !== null) hit.identity = im[1] ?? im[0];
+      }
+      hits.push(hit);
+    }
+    return hits;
+  }
+
+  /** Moves line state past the owned part of the window. */
+  private advance(buf: Buffer, base: number, ownedEnd: number): void {
+    let pos = 0;
+    for (;;) {
+      const nl = buf.indexOf(NEWLINE, pos);
+      if (nl === -1 || nl >= ownedEnd) break;
+      this.line++;
+      this.lineStart = base + nl + 1;
+      pos = nl + 1;
+    }
+    if (ownedEnd > 0) this.prevByte = buf[ownedEnd - 1]!;
+  }
+}
+
+function indexOrEnd(buf: Buffer, byte: number, from: number): number {
+  const i = buf.indexOf(byte, from);
+  return i === -1 ? buf.length : i;
+}
+
+/**
+ * 1-based column in UTF-16 code units when the line starts inside this window; when it began in an
+ * earlier window (a very long line), bytes are counted instead, which equals UTF-16 units for ASCII.
+ */
+function columnOf(buf: Buffer, lineStartRel: number, at: number, base: number): number {
+  if (lineStartRel >= 0) {
+    if (at - lineStartRel > 64 * 1024) return at - lineStartRel + 1;
+    return buf.toString('utf8', lineStartRel, at).length + 1;
+  }
+  void base;
+  return at - lineStartRel + 1;
+}
+
+/** Scans a whole in-memory input, in windows when it is large. */
+export function scanBuffer(rules: CompiledRuleSet, data: Buffer): Hit[] {
+  const scanner = new InputScanner(rules);
+  if (data.length <= SINGLE_PASS_MAX) return scanner.scanWindow(data, 0);
+  const hits: Hit[] = [];
+  for (let start = 0; start < data.length; start += WINDOW_SIZE) {
+    const end = Math.min(data.length, start + WINDOW_SIZE + WINDOW_OVERLAP);
+    const owned = Math.min(WINDOW_SIZE, data.length - start);
+    hits.push(...scanner.scanWindow(data.subarray(start, end), start, owned));
+  }
+  return hits;
+}

@@ -1,0 +1,128 @@
+import RE2 from 're2';
+import type { Confidence, Finding, Hit, Location, Origin, RuleDefinition } from '../core/types.js';
+import { fingerprintOf } from './fingerprint.js';
+import { redact } from './redact.js';
+
+export interface CollectOptions {
+  showSecrets: boolean;
+  /** Secrets matching any of these (config `allow.regexes`) are not findings. */
+  allowRegexes: RE2[];
+  /** Fingerprints the user has marked as known (ignore file, baseline). */
+  ignoredFingerprints: ReadonlySet<string>;
+}
+
+const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
+
+/**
+ * Turns hits from many chunks into findings, one per (rule, secret), through a short named pipeline:
+ * drop allowed secrets, drop hits shadowed by a more confident rule on the same bytes,
+ * group by fingerprint, then sort everything so output is deterministic.
+ */
+export class FindingCollector {
+  private readonly byFingerprint = new Map<string, Finding>();
+  private readonly locationKeys = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly rules: ReadonlyMap<string, RuleDefinition>,
+    private readonly options: CollectOptions,
+  ) {}
+
+  get count(): number {
+    return this.byFingerprint.size;
+  }
+
+  add(origin: Origin, hits: readonly Hit[]): void {
+    for (const hit of dropShadowed(dropAllowed(hits, this.options.allowRegexes), this.rules)) {
+      this.addOne(origin, hit);
+    }
+  }
+
+  private addOne(origin: Origin, hit: Hit): void {
+    const rule = this.rules.get(hit.ruleId);
+    if (!rule) return;
+    const fingerprint = fingerprintOf(hit.ruleId, hit.secret);
+    if (this.options.ignoredFingerprints.has(fingerprint)) return;
+    let finding = this.byFingerprint.get(fingerprint);
+    if (!finding) {
+      finding = {
+        ruleId: rule.id,
+        title: rule.title,
+        provider: rule.provider,
+        severity: rule.severity,
+        confidence: rule.confidence,
+        fingerprint,
+        redacted: redact(hit.secret),
+        locations: [],
+      };
+      if (this.options.showSecrets) finding.secret = hit.secret;
+      if (hit.identity !== undefined) finding.identity = hit.identity;
+      this.byFingerprint.set(fingerprint, finding);
+      this.locationKeys.set(fingerprint, new Set());
+    }
+    const location: Location = {
+      path: origin.path,
+      line: hit.line,
+      column: hit.column,
+      endLine: hit.endLine,
+      endColumn: hit.endColumn,
+    };
+    if (origin.properties) location.properties = origin.properties;
+    if (origin.rank !== undefined) location.rank = origin.rank;
+    const key = `${location.path}\0${location.line}\0${location.column}\0${JSON.stringify(location.properties ?? {})}`;
+    const keys = this.locationKeys.get(fingerprint)!;
+    if (keys.has(key)) return;
+    keys.add(key);
+    finding.locations.push(location);
+  }
+
+  /** Every finding, locations sorted, findings sorted by their first location. */
+  findings(): Finding[] {
+    const out = [...this.byFingerprint.values()];
+    for (const f of out) f.locations.sort(compareLocations);
+    out.sort(
+      (a, b) =>
+        compareLocations(a.locations[0]!, b.locations[0]!) ||
+        cmp(a.ruleId, b.ruleId) ||
+        cmp(a.fingerprint, b.fingerprint),
+    );
+    return out;
+  }
+}
+
+function dropAllowed(hits: readonly Hit[], allow: RE2[]): readonly Hit[] {
+  if (allow.length === 0) return hits;
+  return hits.filter((h) => !allow.some((re) => re.test(h.secret)));
+}
+
+/** A hit whose bytes lie inside a hit of a more confident rule is the same secret seen less well. */
+function dropShadowed(hits: readonly Hit[], rules: ReadonlyMap<string, RuleDefinition>): Hit[] {
+  if (hits.length < 2) return [...hits];
+  const rank = (h: Hit): number => CONFIDENCE_RANK[rules.get(h.ruleId)?.confidence ?? 'low'];
+  const len = (h: Hit): number => Buffer.byteLength(h.secret);
+  return hits.filter(
+    (h) =>
+      !hits.some(
+        (o) =>
+          o !== h &&
+          rank(o) > rank(h) &&
+          o.offset <= h.offset &&
+          o.offset + len(o) >= h.offset + len(h),
+      ) &&
+      // the same secret found by a more confident rule elsewhere in the chunk also wins
+      !hits.some((o) => o !== h && rank(o) > rank(h) && o.secret === h.secret),
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareLocations(a: Location, b: Location): number {
+  return (
+    (a.rank ?? 0) - (b.rank ?? 0) ||
+    cmp(a.path, b.path) ||
+    a.line - b.line ||
+    a.column - b.column ||
+    cmp(JSON.stringify(a.properties ?? {}), JSON.stringify(b.properties ?? {}))
+  );
+}

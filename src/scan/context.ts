@@ -1,0 +1,134 @@
+import RE2 from 're2';
+import type { Origin, RuleDefinition, ScanStats } from '../core/types.js';
+import { emptyStats } from '../core/types.js';
+import { UserError } from '../core/errors.js';
+import { applyRuleConfig, loadConfig, type Config } from '../config/config.js';
+import { loadRuleDir } from '../rules/load.js';
+import { compileRules, type CompiledRuleSet } from '../engine/compile.js';
+import { FindingCollector } from '../findings/collect.js';
+import { InlineScanner, WorkerPool, defaultThreads, type Scanner } from '../workers/pool.js';
+import type { ScanResult, ScanTask } from '../workers/task.js';
+import { Progress, progressWanted } from './progress.js';
+
+/** Options every scanning command shares. */
+export interface ScanOptions {
+  config?: string;
+  threads?: number;
+  showSecrets: boolean;
+  quiet: boolean;
+  /** Extra fingerprints to ignore (ignore file, baseline). */
+  ignoredFingerprints?: Iterable<string>;
+}
+
+export type Warn = (message: string) => void;
+
+/** What a scan needs from start to report: rules, config, where hits go, who scans. */
+export interface ScanContext {
+  config: Config;
+  rules: RuleDefinition[];
+  rulesById: Map<string, RuleDefinition>;
+  compiled: CompiledRuleSet;
+  collector: FindingCollector;
+  stats: ScanStats;
+  scanner: Scanner;
+  progress: Progress;
+  warn: Warn;
+  warnings: number;
+}
+
+export function stderrWarn(quiet: boolean): Warn {
+  return (message: string) => {
+    if (!quiet) process.stderr.write(`leakhound: warning: ${message}\n`);
+  };
+}
+
+/**
+ * Loads config and rules and starts the scanner. `inline` scans on the main thread: for a handful
+ * of small inputs, worker start-up would cost more than the scan.
+ */
+export function createContext(options: ScanOptions, configRoot: string, mode: { inline?: boolean } = {}): ScanContext {
+  const config = loadConfig(options.config, configRoot);
+  const rules = applyRuleConfig(loadRuleDir(), config);
+  const compiled = compileRules(rules); // validates every pattern before any worker starts
+  const rulesById = new Map(rules.map((r) => [r.id, r]));
+  const allowRegexes = config.allowRegexes.map((r) => new RE2(r));
+  const ignored = new Set([...config.allowFingerprints, ...(options.ignoredFingerprints ?? [])]);
+  const collector = new FindingCollector(rulesById, {
+    showSecrets: options.showSecrets,
+    allowRegexes,
+    ignoredFingerprints: ignored,
+  });
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`--threads must be an integer from 1 to 256, got ${String(options.threads)}`);
+  const scanner: Scanner = mode.inline ? new InlineScanner(compiled) : new WorkerPool(rules, threads);
+  const stats = emptyStats();
+  const ctx: ScanContext = {
+    config,
+    rules,
+    rulesById,
+    compiled,
+    collector,
+    stats,
+    scanner,
+    progress: new Progress(progressWanted(options.quiet), stats, () => collector.count),
+    warn: () => undefined,
+    warnings: 0,
+  };
+  const base = stderrWarn(options.quiet);
+  ctx.warn = (m) => {
+    ctx.warnings++;
+    base(m);
+  };
+  return ctx;
+}
+
+/** A unit of work from a source: what to scan and where it came from. */
+export interface SourceItem {
+  task: ScanTask;
+  origin: Origin;
+}
+
+/**
+ * Feeds source items to the scanner with bounded concurrency and records each result.
+ * Results may finish in any order; the collector sorts at the end, so output is deterministic.
+ */
+export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceItem> | Iterable<SourceItem>, onResult?: (item: SourceItem, result: ScanResult) => void): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  for await (const item of items) {
+    if (failure !== undefined) break;
+    const p = ctx.scanner.scan(item.task).then(
+      (result) => {
+        record(ctx, item, result);
+        onResult?.(item, result);
+      },
+      (e: unknown) => {
+        failure ??= e;
+      },
+    );
+    const tracked = p.finally(() => running.delete(tracked));
+    running.add(tracked);
+    if (running.size >= ctx.scanner.capacity) await Promise.race(running);
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+}
+
+function record(ctx: ScanContext, item: SourceItem, result: ScanResult): void {
+  switch (result.status) {
+    case 'ok':
+      ctx.stats.filesScanned++;
+      ctx.stats.bytesScanned += result.bytes;
+      if (result.hits.length > 0) ctx.collector.add(item.origin, result.hits);
+      break;
+    case 'binary':
+      ctx.stats.skippedBinary++;
+      break;
+    case 'unreadable':
+      ctx.stats.skippedUnreadable++;
+      ctx.warn(`cannot read ${item.origin.path} (${result.error ?? 'error'}), skipped`);
+      break;
+    case 'not-a-file':
+      break;
+  }
+}

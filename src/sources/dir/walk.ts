@@ -1,0 +1,135 @@
+import { promises as fsp, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { UserError } from '../../core/errors.js';
+import { IgnoreStack } from './ignore-stack.js';
+
+/** A regular file found by the walk. */
+export interface FileEntry {
+  absPath: string;
+  /** Path shown in reports: relative to the display base, '/'-separated. */
+  path: string;
+}
+
+export interface WalkOptions {
+  /** Honour .gitignore / .leakhoundignore (false with --no-ignore). */
+  useIgnoreFiles: boolean;
+  include: string[];
+  exclude: string[];
+}
+
+export interface WalkCounters {
+  skippedSymlinks: number;
+  skippedIgnored: number;
+  skippedUnreadable: number;
+}
+
+export type WarningSink = (message: string) => void;
+
+/** Where report paths are relative to: the one directory scanned, else the working directory. */
+export function displayBase(roots: string[], cwd: string): string {
+  if (roots.length === 1) {
+    const abs = resolve(cwd, roots[0]!);
+    try {
+      if (statSync(abs).isDirectory()) return realpathSync(abs);
+    } catch {
+      /* reported by walk */
+    }
+  }
+  return realpathSync(cwd);
+}
+
+function toDisplay(base: string, abs: string): string {
+  const rel = relative(base, abs);
+  if (rel === '' ) return '.';
+  if (rel.startsWith('..') || rel.startsWith(sep) || /^[A-Za-z]:/.test(rel)) return abs.split(sep).join('/');
+  return rel.split(sep).join('/');
+}
+
+/**
+ * Walks the given roots and yields regular files. Symbolic links are never followed (so a link
+ * out of the root or a link loop cannot be entered); .git directories are skipped; ignore files
+ * prune whole directories, as git does.
+ */
+export async function* walkFiles(
+  roots: string[],
+  cwd: string,
+  options: WalkOptions,
+  counters: WalkCounters,
+  warn: WarningSink,
+): AsyncGenerator<FileEntry> {
+  const base = displayBase(roots, cwd);
+  const include = options.include.length > 0 ? picomatch(options.include, { dot: true }) : undefined;
+  const exclude = options.exclude.length > 0 ? picomatch(options.exclude, { dot: true }) : undefined;
+  const excluded = (rel: string): boolean => exclude !== undefined && (exclude(rel) || exclude(rel + '/'));
+
+  for (const root of roots) {
+    const rootAbs = resolve(cwd, root);
+    let st;
+    try {
+      st = await fsp.lstat(rootAbs);
+    } catch (e) {
+      throw new UserError(`cannot scan ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+    if (st.isSymbolicLink()) {
+      // A root named by the user is followed once; nothing below it is.
+      st = await fsp.stat(rootAbs).catch(() => undefined);
+      if (!st) throw new UserError(`cannot scan ${root}: broken symbolic link`);
+    }
+    if (st.isFile()) {
+      const abs = realpathSync(rootAbs);
+      yield { absPath: abs, path: toDisplay(base, abs) };
+      continue;
+    }
+    if (!st.isDirectory()) throw new UserError(`cannot scan ${root}: not a file or directory`);
+    const realRoot = realpathSync(rootAbs);
+    const stack: { abs: string; rel: string; ignores: IgnoreStack }[] = [
+      { abs: realRoot, rel: '', ignores: options.useIgnoreFiles ? IgnoreStack.root(realRoot) : IgnoreStack.empty() },
+    ];
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      let entries: Dirent[];
+      try {
+        entries = await fsp.readdir(dir.abs, { withFileTypes: true });
+      } catch (e) {
+        counters.skippedUnreadable++;
+        warn(`cannot read directory ${toDisplay(base, dir.abs)} (${(e as NodeJS.ErrnoException).code ?? 'error'}), skipped`);
+        continue;
+      }
+      entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+      const subdirs: typeof stack = [];
+      for (const ent of entries) {
+        const abs = join(dir.abs, ent.name);
+        const rel = dir.rel === '' ? ent.name : `${dir.rel}/${ent.name}`;
+        if (ent.isSymbolicLink()) {
+          counters.skippedSymlinks++;
+          continue;
+        }
+        if (ent.isDirectory()) {
+          if (ent.name === '.git') continue;
+          if (options.useIgnoreFiles && dir.ignores.ignores(rel, true)) {
+            counters.skippedIgnored++;
+            continue;
+          }
+          if (excluded(rel)) {
+            counters.skippedIgnored++;
+            continue;
+          }
+          subdirs.push({ abs, rel, ignores: options.useIgnoreFiles ? dir.ignores.enter(abs, rel) : dir.ignores });
+          continue;
+        }
+        if (!ent.isFile()) continue; // sockets, fifos, devices: never read
+        if ((options.useIgnoreFiles && dir.ignores.ignores(rel, false)) || excluded(rel)) {
+          counters.skippedIgnored++;
+          continue;
+        }
+        if (include !== undefined && !include(rel)) {
+          counters.skippedIgnored++;
+          continue;
+        }
+        yield { absPath: abs, path: toDisplay(base, abs) };
+      }
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { RuleDefinition } from '../core/types.js';
+import type { CompiledRuleSet } from '../engine/compile.js';
+import { runTask, type ScanResult, type ScanTask } from './task.js';
+import type { WorkerRequest, WorkerResponse } from './scan-worker.js';
+
+/** Runs scan tasks somewhere: in worker threads, or inline for tiny inputs where start-up dominates. */
+export interface Scanner {
+  scan(task: ScanTask): Promise<ScanResult>;
+  /** Tasks submitted but not finished; sources wait when it is high (backpressure). */
+  readonly inFlight: number;
+  readonly capacity: number;
+  close(): Promise<void>;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+interface Pending {
+  resolve(r: ScanResult): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/** A fixed pool of scan workers; tasks go to the least busy one. */
+export class WorkerPool implements Scanner {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending & { slot: Slot }>();
+  private nextId = 1;
+  private failed: Error | undefined;
+  readonly capacity: number;
+
+  constructor(rules: RuleDefinition[], threads: number) {
+    const url = new URL('./scan-worker.js', import.meta.url);
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(url, { workerData: { rules } });
+      const slot: Slot = { worker, busy: 0 };
+      worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`scan worker exited with code ${code}`));
+      });
+      this.slots.push(slot);
+    }
+    // Keep every worker fed while the main thread collects results.
+    this.capacity = threads * 8;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  scan(task: ScanTask): Promise<ScanResult> {
+    if (this.failed) return Promise.reject(this.failed);
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    const id = this.nextId++;
+    const transfer: ArrayBuffer[] = [];
+    let msgTask = task;
+    if (task.kind === 'bytes') {
+      const d = task.data;
+      // Move the bytes without copying when the buffer is ours alone; a view into a shared slab is copied.
+      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) {
+        transfer.push(d.buffer);
+      } else {
+        msgTask = { kind: 'bytes', data: new Uint8Array(d) };
+        transfer.push(msgTask.data.buffer as ArrayBuffer);
+      }
+    }
+    slot.busy++;
+    return new Promise<ScanResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      const req: WorkerRequest = { id, task: msgTask };
+      slot.worker.postMessage(req, transfer);
+    });
+  }
+
+  private onMessage(msg: WorkerResponse): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    p.slot.busy--;
+    if (msg.error !== undefined || msg.result === undefined) p.reject(new Error(msg.error ?? 'scan worker returned nothing'));
+    else p.resolve(msg.result);
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const [, p] of this.pending) p.reject(e);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** Scans on the calling thread: no worker start-up, for a handful of small inputs (pre-commit). */
+export class InlineScanner implements Scanner {
+  readonly capacity = 1;
+  readonly inFlight = 0;
+  constructor(private readonly rules: CompiledRuleSet) {}
+  scan(task: ScanTask): Promise<ScanResult> {
+    return Promise.resolve(runTask(this.rules, task));
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,88 @@
+import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
+import type { Hit } from '../core/types.js';
+import type { CompiledRuleSet } from '../engine/compile.js';
+import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer } from '../engine/scan.js';
+
+/** Work handed to a scanner: a path to read (working trees: reading is the bottleneck, so workers read) or bytes. */
+export type ScanTask =
+  | { kind: 'file'; absPath: string }
+  | { kind: 'bytes'; data: Uint8Array };
+
+export type ScanStatus = 'ok' | 'binary' | 'unreadable' | 'not-a-file';
+
+export interface ScanResult {
+  status: ScanStatus;
+  hits: Hit[];
+  bytes: number;
+  /** Why a file could not be read, for the one warning. */
+  error?: string;
+}
+
+/** Bytes inspected for a NUL to decide a file is binary (git's heuristic looks at 8,000). */
+export const SNIFF_BYTES = 8000;
+
+export function looksBinary(buf: Uint8Array, length: number = buf.length): boolean {
+  const n = Math.min(length, SNIFF_BYTES);
+  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
+  if (task.kind === 'bytes') {
+    const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+    if (looksBinary(data)) return { status: 'binary', hits: [], bytes: 0 };
+    return { status: 'ok', hits: scanBuffer(rules, data), bytes: data.length };
+  }
+  return scanFile(rules, task.absPath);
+}
+
+/** Reads and scans one file with bounded memory: whole when small, else in overlapping windows. */
+export function scanFile(rules: CompiledRuleSet, absPath: string): ScanResult {
+  let fd: number;
+  try {
+    fd = openSync(absPath, 'r');
+  } catch (e) {
+    return { status: 'unreadable', hits: [], bytes: 0, error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { status: 'not-a-file', hits: [], bytes: 0 };
+    const size = st.size;
+    if (size === 0) return { status: 'ok', hits: [], bytes: 0 };
+    if (size <= SINGLE_PASS_MAX) {
+      const buf = Buffer.allocUnsafe(size);
+      const n = readFully(fd, buf, 0);
+      if (looksBinary(buf, n)) return { status: 'binary', hits: [], bytes: 0 };
+      return { status: 'ok', hits: scanBuffer(rules, buf.subarray(0, n)), bytes: n };
+    }
+    const scanner = new InputScanner(rules);
+    const buf = Buffer.allocUnsafe(WINDOW_SIZE + WINDOW_OVERLAP);
+    const hits: Hit[] = [];
+    let pos = 0;
+    for (;;) {
+      const n = readFully(fd, buf, pos);
+      if (n === 0) break;
+      if (pos === 0 && looksBinary(buf, n)) return { status: 'binary', hits: [], bytes: 0 };
+      const last = n < buf.length;
+      const owned = last ? n : WINDOW_SIZE;
+      hits.push(...scanner.scanWindow(buf.subarray(0, n), pos, owned));
+      pos += owned;
+      if (last) break;
+    }
+    return { status: 'ok', hits, bytes: pos };
+  } catch (e) {
+    return { status: 'unreadable', hits: [], bytes: 0, error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buf: Buffer, position: number): number {
+  let total = 0;
+  while (total < buf.length) {
+    const n = readSync(fd, buf, total, buf.length - total, position + total);
+    if (n === 0) break;
+    total += n;
+  }
+  return total;
+}
