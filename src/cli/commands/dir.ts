@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
-import { createContext, scanItems, type SourceItem } from '../../scan/context.js';
+import { scanItems, type SourceItem } from '../../scan/context.js';
+import { runScan } from '../../scan/run.js';
 import { displayBase, walkFiles, type FileEntry } from '../../sources/dir/walk.js';
-import { emitReport, withScanFlags, type OutputArgs } from '../output.js';
+import { withScanFlags, type OutputArgs } from '../output.js';
 
 interface DirArgs extends OutputArgs {
   paths: string[];
@@ -27,31 +28,24 @@ export const dirCommand = {
 export async function runDir(args: DirArgs): Promise<number> {
   const cwd = process.cwd();
   const paths = args.paths.length > 0 ? args.paths : ['.'];
-  const base = displayBase(paths, cwd);
-  const ctx = createContext(
-    { showSecrets: args['show-secrets'], quiet: args.quiet, ...(args.config !== undefined ? { config: args.config } : {}), ...(args.threads !== undefined ? { threads: args.threads } : {}) },
-    base,
-  );
-  const started = Date.now();
-  ctx.progress.start();
-  try {
-    const files = walkFiles(
-      paths,
-      cwd,
-      { useIgnoreFiles: args.ignore, include: args.include, exclude: [...args.exclude, ...ctx.config.allowPaths] },
-      ctx.stats,
-      ctx.warn,
-    );
-    await scanItems(ctx, toItems(files));
-  } finally {
-    ctx.progress.stop();
-    await ctx.scanner.close();
-  }
-  ctx.stats.durationMs = Date.now() - started;
-  return emitReport(
-    { source: 'dir', baseDir: base, findings: ctx.collector.findings(), rules: ctx.rulesById, stats: ctx.stats },
-    args,
-  );
+  const baseDir = displayBase(paths, cwd);
+  return runScan(args, {
+    source: 'dir',
+    baseDir,
+    produce: (ctx) =>
+      scanItems(
+        ctx,
+        toItems(
+          walkFiles(
+            paths,
+            cwd,
+            { useIgnoreFiles: args.ignore, include: args.include, exclude: [...args.exclude, ...ctx.config.allowPaths] },
+            ctx.stats,
+            ctx.warn,
+          ),
+        ),
+      ),
+  });
 }
 
 async function* toItems(files: AsyncIterable<FileEntry>): AsyncGenerator<SourceItem> {

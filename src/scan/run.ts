@@ -1,0 +1,49 @@
+import { emitReport, type OutputArgs } from '../cli/output.js';
+import type { Finding } from '../core/types.js';
+import { createContext, type ScanContext, type ScanOptions } from './context.js';
+
+export interface RunSpec {
+  /** Name of the source, written into reports ('dir', 'git', 'image', 'logs'). */
+  source: string;
+  /** Absolute directory report paths are relative to (SARIF %SRCROOT%); also where .leakhound.yaml is looked for. */
+  baseDir: string;
+  /** Scan on the main thread (tiny inputs where worker start-up dominates). */
+  inline?: boolean;
+  /** Extra scan options (fingerprints to ignore...). */
+  options?: Partial<ScanOptions>;
+  /** Feeds the source's items to the context (usually through scanItems). */
+  produce(ctx: ScanContext): Promise<void>;
+  /** Last look at findings before reporting: filter (baseline, range), reorder. */
+  finalize?(findings: Finding[], ctx: ScanContext): Finding[] | Promise<Finding[]>;
+  /** Called with the final findings after the report is written (rotation triggers...). */
+  after?(findings: Finding[], ctx: ScanContext): void | Promise<void>;
+}
+
+/** The shape of every scanning command: set up, produce, report, exit code. */
+export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> {
+  const ctx = createContext(
+    {
+      showSecrets: args['show-secrets'],
+      quiet: args.quiet,
+      ...(args.config !== undefined ? { config: args.config } : {}),
+      ...(args.threads !== undefined ? { threads: args.threads } : {}),
+      ...spec.options,
+    },
+    spec.baseDir,
+    { inline: spec.inline ?? false },
+  );
+  const started = Date.now();
+  ctx.progress.start();
+  try {
+    await spec.produce(ctx);
+  } finally {
+    ctx.progress.stop();
+    await ctx.scanner.close();
+  }
+  ctx.stats.durationMs = Date.now() - started;
+  let findings = ctx.collector.findings();
+  if (spec.finalize) findings = await spec.finalize(findings, ctx);
+  const code = emitReport({ source: spec.source, baseDir: spec.baseDir, findings, rules: ctx.rulesById, stats: ctx.stats }, args);
+  if (spec.after) await spec.after(findings, ctx);
+  return code;
+}
