@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs dependencies exactly as locked, then the native addons (re2, better-sqlite3).
+# Their prebuilt downloads are unreachable here, so they build from source (about a minute each);
+# a finished build is kept in a cache keyed by package version and Node ABI and reused next time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm ci --ignore-scripts --no-audit --no-fund
+
+cache_root="${LEAKHOUND_NATIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/leakhound-native}"
+abi=$(node -p 'process.versions.modules + "-" + process.platform + "-" + process.arch')
+native() { # package binary-relative-path
+  local pkg=$1 rel=$2
+  local version
+  version=$(node -p "require('./node_modules/$pkg/package.json').version")
+  local dir="$cache_root/$pkg-$version-$abi"
+  if [ -f "$dir/$(basename "$rel")" ]; then
+    mkdir -p "node_modules/$pkg/$(dirname "$rel")"
+    cp "$dir/$(basename "$rel")" "node_modules/$pkg/$rel"
+    echo "$pkg $version: cached build"
+  else
+    echo "$pkg $version: building from source"
+    (cd "node_modules/$pkg" && npx --no-install node-gyp rebuild --release -j max >/dev/null)
+    mkdir -p "$dir" && cp "node_modules/$pkg/$rel" "$dir/"
+  fi
+}
+native re2 build/Release/re2.node
+native better-sqlite3 build/Release/better_sqlite3.node
+chmod u+x node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool 2>/dev/null || true
+node -e "require('re2'); new (require('better-sqlite3'))(':memory:').close()"
+npm run build
