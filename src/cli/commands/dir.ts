@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { relative, sep } from 'node:path';
 import { scanItems, type SourceItem } from '../../scan/context.js';
 import { runScan } from '../../scan/run.js';
 import { displayBase, walkFiles, type FileEntry } from '../../sources/dir/walk.js';
@@ -39,7 +40,7 @@ export async function runDir(args: DirArgs): Promise<number> {
           walkFiles(
             paths,
             cwd,
-            { useIgnoreFiles: args.ignore, include: args.include, exclude: [...args.exclude, ...ctx.config.allowPaths] },
+            { useIgnoreFiles: args.ignore, include: args.include, exclude: [...args.exclude, ...ctx.config.allowPaths, ...ownConfig(baseDir, ctx.config.file)] },
             ctx.stats,
             ctx.warn,
           ),
@@ -50,4 +51,11 @@ export async function runDir(args: DirArgs): Promise<number> {
 
 async function* toItems(files: AsyncIterable<FileEntry>): AsyncGenerator<SourceItem> {
   for await (const f of files) yield { task: { kind: 'file', absPath: f.absPath }, origin: { path: f.path } };
+}
+
+/** The config in use holds rule examples, not leaks: it is never scanned itself. */
+function ownConfig(baseDir: string, file: string | undefined): string[] {
+  if (file === undefined) return [];
+  const rel = relative(baseDir, file);
+  return rel.startsWith('..') ? [] : [rel.split(sep).join('/')];
 }
