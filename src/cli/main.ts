@@ -5,6 +5,8 @@ import { toolVersion } from '../version.js';
 import { EXIT_ERROR } from './output.js';
 import { dirCommand } from './commands/dir.js';
 import { rulesCommand } from './commands/rules.js';
+import { triggersCommand } from './commands/triggers.js';
+import { auditCommand } from './commands/audit.js';
 
 /** Prints one line and exits 2: bad flags, missing paths, bad config. Never a stack trace unless asked. */
 function die(e: unknown): never {
@@ -24,6 +26,8 @@ async function main(): Promise<void> {
     .usage('$0 <command> [options]')
     .command(dirCommand)
     .command(rulesCommand)
+    .command(triggersCommand)
+    .command(auditCommand)
     .demandCommand(1, 'name a command: dir, rules (see --help)')
     .strict()
     .recommendCommands()

@@ -16,6 +16,9 @@ export interface OutputArgs {
   quiet: boolean;
   config?: string;
   threads?: number;
+  /** Rotation triggers: the state store (default .leakhound/state.db) and extra sinks. */
+  state?: string;
+  sink?: string[];
 }
 
 /** Flags shared by every scanning command. */
@@ -26,7 +29,9 @@ export function withScanFlags<T>(y: Argv<T>) {
     .option('show-secrets', { type: 'boolean', default: false, describe: 'Show secrets in text/JSON output (never in SARIF)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line, warnings or summary on stderr' })
     .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakhound.yaml at the scan root)' })
-    .option('threads', { alias: 't', type: 'number', describe: 'Worker threads (default: available cores)' });
+    .option('threads', { alias: 't', type: 'number', describe: 'Worker threads (default: available cores)' })
+    .option('state', { type: 'string', describe: 'Record findings and queue rotation triggers in this store (default with a triggers config: .leakhound/state.db)' })
+    .option('sink', { type: 'string', array: true, describe: 'Deliver rotation triggers to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' });
 }
 
 /** Renders and writes the report; returns the exit code (1 when anything was found). */

@@ -5,6 +5,7 @@ import type { RuleDefinition } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { parseYamlFile, type YamlFile } from '../util/yaml-file.js';
 import { parseRule, type SchemaProblem } from '../rules/schema.js';
+import { parseTriggersSections, type TriggersConfig } from '../triggers/config.js';
 
 export const CONFIG_FILE_NAME = '.leakhound.yaml';
 
@@ -19,6 +20,8 @@ export interface Config {
   allowRegexes: string[];
   /** Fingerprints of known, accepted findings. */
   allowFingerprints: string[];
+  /** The `triggers` and `sinks` sections (rotation triggers), when present. */
+  triggers?: TriggersConfig;
 }
 
 export const emptyConfig = (): Config => ({
@@ -44,7 +47,7 @@ export function parseConfig(text: string, file: string): Config {
   if (typeof doc !== 'object' || Array.isArray(doc)) fail([], 'the config must be a mapping');
   const top = doc as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (!TOP_KEYS.has(key)) fail([key], `unknown key '${key}' (expected rules, allow, triggers)`);
+    if (!TOP_KEYS.has(key)) fail([key], `unknown key '${key}' (expected rules, allow, triggers, sinks)`);
   }
   const strings = (v: unknown, path: (string | number)[]): string[] => {
     if (v === undefined || v === null) return [];
@@ -80,6 +83,8 @@ export function parseConfig(text: string, file: string): Config {
   config.allowFingerprints.forEach((f, i) => {
     if (!/^[0-9a-f]{64}$/.test(f)) fail(['allow', 'fingerprints', i], 'a fingerprint is 64 lowercase hex characters');
   });
+  const triggers = parseTriggersSections(top, file, fail);
+  if (triggers) config.triggers = triggers;
   return config;
 }
 

@@ -1,6 +1,7 @@
 import { emitReport, type OutputArgs } from '../cli/output.js';
 import type { Finding } from '../core/types.js';
 import { createContext, type ScanContext, type ScanOptions } from './context.js';
+import { TriggerStep } from '../triggers/scan-step.js';
 
 export interface RunSpec {
   /** Name of the source, written into reports ('dir', 'git', 'image', 'logs'). */
@@ -32,6 +33,14 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
     spec.baseDir,
     { inline: spec.inline ?? false },
   );
+  let triggers: TriggerStep | undefined;
+  try {
+    // rotation triggers (store + sinks): checked before scanning so bad flags or config fail fast
+    triggers = TriggerStep.prepare(args, ctx.config);
+  } catch (e) {
+    await ctx.scanner.close();
+    throw e;
+  }
   const started = Date.now();
   ctx.progress.start();
   try {
@@ -44,6 +53,7 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
   let findings = ctx.collector.findings();
   if (spec.finalize) findings = await spec.finalize(findings, ctx);
   const code = emitReport({ source: spec.source, baseDir: spec.baseDir, findings, rules: ctx.rulesById, stats: ctx.stats }, args);
+  if (triggers) await triggers.run(findings, { source: spec.source, baseDir: spec.baseDir, rules: ctx.rulesById }, ctx.warn);
   if (spec.after) await spec.after(findings, ctx);
   return code;
 }
