@@ -5,6 +5,8 @@ import { toolVersion } from '../version.js';
 import { EXIT_ERROR } from './output.js';
 import { dirCommand } from './commands/dir.js';
 import { rulesCommand } from './commands/rules.js';
+import { gitCommand } from './commands/git.js';
+import { installHookCommand } from './commands/install-hook.js';
 import { triggersCommand } from './commands/triggers.js';
 import { auditCommand } from './commands/audit.js';
 
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
     .usage('$0 <command> [options]')
     .command(dirCommand)
     .command(rulesCommand)
+    .command(gitCommand)
+    .command(installHookCommand)
     .command(triggersCommand)
     .command(auditCommand)
     .demandCommand(1, 'name a command: dir, rules (see --help)')
