@@ -1,0 +1,159 @@
+import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import type { Hit } from '../../core/types.js';
+import { UserError } from '../../core/errors.js';
+import type { ScanContext } from '../../scan/context.js';
+import { isZip } from '../archive/magic.js';
+import { safeMemberName } from '../archive/nested.js';
+import { cleanBatch } from './clean.js';
+import { lineBatches, type LineBatch } from './batches.js';
+import { BatchMap } from './translate.js';
+
+export const STDIN_PATH = 'stdin';
+
+/** A log to read: a file, standard input, or one member of a zip of job logs. */
+export interface LogInput {
+  path: string;
+  open(): Promise<Readable>;
+}
+
+/** Display path: relative to cwd when inside it. */
+export function displayPath(p: string, cwd: string): string {
+  const abs = resolve(cwd, p);
+  const rel = relative(cwd, abs);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? abs : rel.split('\\').join('/');
+}
+
+function fileHead(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const n = readSync(fd, b, 0, 4, 0);
+    return b.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Checks every argument before reading any, so a typo fails fast with exit 2. */
+export function checkLogArgs(files: string[]): void {
+  for (const f of files) {
+    if (f === '-') continue;
+    let st;
+    try {
+      st = statSync(f);
+    } catch {
+      throw new UserError(`${f}: no such file`);
+    }
+    if (!st.isFile()) throw new UserError(`${f}: not a file (logs reads files, standard input, or a zip of job logs)`);
+  }
+}
+
+/** The logs named on the command line, expanding zips of job logs (GitHub Actions' download) into their members. */
+export async function* logInputs(files: string[], cwd: string, warn: (m: string) => void): AsyncGenerator<LogInput> {
+  const list = files.length === 0 ? ['-'] : files;
+  for (const f of list) {
+    if (f === '-') {
+      yield { path: STDIN_PATH, open: () => Promise.resolve(process.stdin) };
+      continue;
+    }
+    const path = displayPath(f, cwd);
+    if (isZip(fileHead(f))) {
+      yield* zipLogs(f, path, warn);
+      continue;
+    }
+    yield { path, open: () => Promise.resolve(createReadStream(f, { highWaterMark: 1024 * 1024 })) };
+  }
+}
+
+async function* zipLogs(file: string, label: string, warn: (m: string) => void): AsyncGenerator<LogInput> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
+  } catch (e) {
+    throw new UserError(`${label}: not a readable zip (${(e as Error).message})`);
+  }
+  try {
+    for (;;) {
+      const entry = await new Promise<yauzl.Entry | undefined>((res, rej) => {
+        const onEntry = (e: yauzl.Entry): void => (off(), res(e));
+        const onEnd = (): void => (off(), res(undefined));
+        const onErr = (e: Error): void => (off(), rej(e));
+        const off = (): void => {
+          zip.off('entry', onEntry);
+          zip.off('end', onEnd);
+          zip.off('error', onErr);
+        };
+        zip.on('entry', onEntry);
+        zip.on('end', onEnd);
+        zip.on('error', onErr);
+        zip.readEntry();
+      });
+      if (entry === undefined) break;
+      if (entry.fileName.endsWith('/')) continue;
+      const name = safeMemberName(entry.fileName);
+      if (name === undefined) {
+        warn(`${label}: member '${entry.fileName}' has an unsafe path, skipped`);
+        continue;
+      }
+      // the location path is the member's path inside the zip, as the job log is named there
+      yield { path: name, open: () => zip.openReadStreamPromise(entry) };
+    }
+  } catch (e) {
+    warn(`${label}: corrupt zip (${(e as Error).message}), rest skipped`);
+  } finally {
+    zip.close();
+  }
+}
+
+/**
+ * Scans logs: each is cut into batches of whole lines, cleaned, and scanned by the workers; hits
+ * are mapped back to the log's own line numbers and columns. Memory is bounded by the batch size
+ * times the workers' queue, whatever the log's length.
+ */
+export async function produceLogs(ctx: ScanContext, files: string[], cwd: string): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  for await (const input of logInputs(files, cwd, ctx.warn)) {
+    let stream: Readable;
+    try {
+      stream = await input.open();
+    } catch (e) {
+      ctx.warn(`cannot read ${input.path} (${(e as Error).message}), skipped`);
+      ctx.stats.skippedUnreadable++;
+      continue;
+    }
+    try {
+      for await (const batch of lineBatches(stream)) {
+        if (failure !== undefined) throw failure;
+        const p = scanBatch(ctx, input.path, batch).catch((e: unknown) => {
+          failure ??= e;
+        });
+        const tracked = p.finally(() => running.delete(tracked));
+        running.add(tracked);
+        if (running.size >= ctx.scanner.capacity) await Promise.race(running);
+      }
+      ctx.stats.filesScanned++;
+    } catch (e) {
+      if (e === failure) throw e;
+      ctx.stats.skippedUnreadable++;
+      ctx.warn(`${input.path}: read failed (${(e as Error).message}); lines before the failure were scanned`);
+    }
+  }
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+}
+
+async function scanBatch(ctx: ScanContext, path: string, batch: LineBatch): Promise<void> {
+  const startsMidLine = batch.firstLineOffset > 0;
+  const cleaned = cleanBatch(batch.raw, startsMidLine);
+  const result = await ctx.scanner.scan({ kind: 'bytes', data: cleaned });
+  ctx.stats.bytesScanned += batch.raw.length - batch.overlap;
+  if (result.hits.length === 0) return;
+  // the cleaned bytes went to the worker; cleaning again is deterministic and only happens for batches with hits
+  const map = new BatchMap(batch.raw, cleanBatch(batch.raw, startsMidLine), batch.firstLine, batch.firstLineOffset, startsMidLine);
+  const hits: Hit[] = result.hits.map((h) => map.translate(h).hit);
+  ctx.collector.add({ path }, hits);
+}
