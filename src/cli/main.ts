@@ -7,6 +7,8 @@ import { dirCommand } from './commands/dir.js';
 import { rulesCommand } from './commands/rules.js';
 import { gitCommand } from './commands/git.js';
 import { installHookCommand } from './commands/install-hook.js';
+import { imageCommand } from './commands/image.js';
+import { logsCommand } from './commands/logs.js';
 import { triggersCommand } from './commands/triggers.js';
 import { auditCommand } from './commands/audit.js';
 
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
     .command(rulesCommand)
     .command(gitCommand)
     .command(installHookCommand)
+    .command(imageCommand)
+    .command(logsCommand)
     .command(triggersCommand)
     .command(auditCommand)
     .demandCommand(1, 'name a command: dir, rules (see --help)')
