@@ -31,7 +31,7 @@ export function withScanFlags<T>(y: Argv<T>) {
     .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakhound.yaml at the scan root)' })
     .option('threads', { alias: 't', type: 'number', describe: 'Worker threads (default: available cores)' })
     .option('state', { type: 'string', describe: 'Record findings and queue rotation triggers in this store (default with a triggers config: .leakhound/state.db)' })
-    .option('sink', { type: 'string', array: true, describe: 'Deliver rotation triggers to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' });
+    .option('sink', { type: 'string', array: true, nargs: 1, describe: 'Deliver rotation triggers to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' });
 }
 
 /** Renders and writes the report; returns the exit code (1 when anything was found). */

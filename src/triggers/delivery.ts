@@ -35,6 +35,7 @@ export async function deliver(store: Store, sinks: Sink[], options: DeliverOptio
   const allNames = sinks.map((s) => s.name);
   const live = new Set<Sink>();
   let completed = 0;
+  if (store.pendingCount() === 0) return { sinks: [...summaries.values()], completed, pending: 0 };
   await Promise.all(
     sinks.map(async (s) => {
       try {

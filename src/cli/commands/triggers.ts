@@ -38,7 +38,7 @@ const storeFlags = <T>(y: Argv<T>) =>
 
 const sinkFlags = <T>(y: Argv<T>) =>
   y
-    .option('sink', { type: 'string', array: true, describe: 'Also deliver to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' })
+    .option('sink', { type: 'string', array: true, nargs: 1, describe: 'Also deliver to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' })
     .option('batch', { type: 'number', default: 500, describe: 'Triggers per delivery round (acknowledgements are saved after each)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only warnings' });
 

@@ -1,5 +1,5 @@
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
-import type { NatsSinkSpec } from '../config.js';
+import { redactUrl, type NatsSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
 import { allFailed, errorText, type SendOutcome, type SendResult, type Sink } from './types.js';
 
@@ -21,7 +21,12 @@ export class NatsSink implements Sink {
   }
 
   async open(): Promise<void> {
-    const nc = await connect({ servers: this.spec.url, timeout: this.spec.timeoutMs, reconnect: false, name: 'leakhound' });
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: this.spec.url, timeout: this.spec.timeoutMs, reconnect: false, name: 'leakhound' });
+    } catch (e) {
+      throw new Error(`cannot connect to ${redactUrl(this.spec.url)}: ${errorText(e)}`);
+    }
     this.nc = nc;
     if (this.spec.stream !== undefined) {
       const jsm = await nc.jetstreamManager({ timeout: this.spec.timeoutMs });

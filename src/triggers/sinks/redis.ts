@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RedisSinkSpec } from '../config.js';
+import { redactUrl, type RedisSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
 import { allFailed, errorText, type SendOutcome, type SendResult, type Sink } from './types.js';
 
@@ -48,7 +48,7 @@ export class RedisSink implements Sink {
       await client.connect();
     } catch (e) {
       client.disconnect();
-      throw new Error(this.lastError ?? errorText(e));
+      throw new Error(`cannot connect to ${redactUrl(this.spec.url)}: ${this.lastError ?? errorText(e)}`);
     }
   }
 
