@@ -52,6 +52,8 @@ async function main(): Promise<void> {
 process.on('unhandledRejection', die);
 main().then(
   () => {
+    // LEAKHOUND_STATS=1: peak memory of the whole process (all threads), for tests and the bench.
+    if (process.env['LEAKHOUND_STATS'] === '1') process.stderr.write(`leakhound: stats: maxRSS=${process.resourceUsage().maxRSS}KB\n`);
     // Let stdout drain, then exit with the code the command chose.
     process.stdout.write('', () => process.exit(process.exitCode ?? 0));
   },

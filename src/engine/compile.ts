@@ -2,6 +2,8 @@ import RE2 from 're2';
 import type { RuleDefinition } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { validators } from './validators/index.js';
+import { widenRepetitions } from './prefilter.js';
+import { prefilterPattern } from './literals.js';
 
 export interface CompiledRule {
   def: RuleDefinition;
@@ -14,10 +16,16 @@ export interface CompiledRule {
   validate: ((secret: string) => boolean) | undefined;
 }
 
+/** One automaton over many rules' (widened) patterns; `ruleIndex[i]` is the rule of pattern i. */
+export interface RuleSetGroup {
+  set: InstanceType<typeof RE2.Set>;
+  ruleIndex: number[];
+}
+
 export interface CompiledRuleSet {
   rules: CompiledRule[];
-  /** One automaton over every rule's pattern: which rules match a chunk at all. */
-  set: InstanceType<typeof RE2.Set> | undefined;
+  /** Usually one automaton over every rule: which rules can match a chunk at all. */
+  groups: RuleSetGroup[];
 }
 
 function compileRegex(source: string, flags: string, where: string): RE2 {
@@ -83,6 +91,23 @@ export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
       validate,
     };
   });
-  const set = rules.length === 0 ? undefined : new RE2.Set(rules.map((r) => r.def.pattern));
-  return { rules, set };
+  const widened = rules.map((r) => prefilterPattern(r.def.pattern, widenRepetitions(r.def.pattern)));
+  return { rules, groups: buildGroups(widened, rules.map((_, i) => i)) };
+}
+
+/**
+ * One Set for all rules when it fits RE2's memory budget; otherwise halves, recursively, so that
+ * a very large rule pack costs a few passes instead of failing.
+ */
+function buildGroups(patterns: string[], indices: number[]): RuleSetGroup[] {
+  if (indices.length === 0) return [];
+  try {
+    return [{ set: new RE2.Set(indices.map((i) => patterns[i]!)), ruleIndex: indices }];
+  } catch (e) {
+    if (indices.length === 1) {
+      throw new UserError(`rule pattern too large for the multi-pattern pass: ${patterns[indices[0]!]!.slice(0, 80)} (${(e as Error).message})`);
+    }
+    const mid = indices.length >> 1;
+    return [...buildGroups(patterns, indices.slice(0, mid)), ...buildGroups(patterns, indices.slice(mid))];
+  }
 }

@@ -48,9 +48,7 @@ export class InputScanner {
   }
 
   private match(buf: Buffer, ownedEnd: number): Candidate[] {
-    const set = this.rules.set;
-    if (set === undefined) return [];
-    const ids = set.match(buf);
+    const ids = candidateRules(this.rules, buf);
     if (ids.length === 0) return [];
     const out: Candidate[] = [];
     for (const id of ids) {
@@ -145,6 +143,23 @@ export class InputScanner {
     }
     if (ownedEnd > 0) this.prevByte = buf[ownedEnd - 1]!;
   }
+}
+
+/** Indices of the rules that can match `buf`, from the multi-pattern pass. */
+function candidateRules(rules: CompiledRuleSet, buf: Buffer): number[] {
+  const out: number[] = [];
+  for (const g of rules.groups) {
+    let hits: number[];
+    try {
+      hits = g.set.match(buf);
+    } catch {
+      // The Set's DFA ran out of memory on this input: fall back to every rule of the group.
+      // Slower on this one chunk, never a missed secret.
+      hits = g.ruleIndex.map((_, i) => i);
+    }
+    for (const h of hits) out.push(g.ruleIndex[h]!);
+  }
+  return out;
 }
 
 function indexOrEnd(buf: Buffer, byte: number, from: number): number {
