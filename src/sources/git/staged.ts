@@ -66,10 +66,12 @@ export async function runStaged(args: OutputArgs, repo: Repo): Promise<number> {
   const added = changes.filter((c) => c.newOid !== undefined);
   const objects = await readObjects(repo.target, [...added.map((c) => c.newOid!)]);
   let baseline: Set<string> | undefined;
+  const { loadBuiltinRulesCached } = await import('./rules-cache.js');
   const code = await runScan(args, {
     source: 'git-staged',
     baseDir: repo.baseDir,
     inline: true,
+    options: { builtinRules: await loadBuiltinRulesCached() },
     async produce(ctx: ScanContext) {
       const items: SourceItem[] = [];
       added.forEach((c, i) => {

@@ -1,0 +1,44 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { RuleDefinition } from '../../core/types.js';
+import { toolVersion } from '../../version.js';
+
+/**
+ * The built-in rules, parsed once and kept as JSON in the user's cache directory: parsing the YAML
+ * rule packs costs more than everything else `git --staged` does, and a pre-commit hook runs on every
+ * commit. The key covers each pack's name, size and modification time and the tool version, so an
+ * edited or upgraded pack is parsed again. Any cache problem falls back to parsing; nothing is fatal.
+ */
+export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
+  const { builtinRulesDir, loadRuleDir } = await import('../../rules/load.js');
+  let key: string;
+  let file: string | undefined;
+  try {
+    const h = createHash('sha256').update(toolVersion).update('\0').update(builtinRulesDir);
+    for (const f of readdirSync(builtinRulesDir).sort()) {
+      if (!f.endsWith('.yaml') && !f.endsWith('.yml')) continue;
+      const st = statSync(join(builtinRulesDir, f));
+      h.update(`\0${f}\0${st.size}\0${st.mtimeMs}`);
+    }
+    key = h.digest('hex').slice(0, 32);
+    const dir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'leakhound');
+    file = join(dir, `rules-${key}.json`);
+    return JSON.parse(readFileSync(file, 'utf8')) as RuleDefinition[];
+  } catch {
+    /* no cache yet, or unreadable: parse */
+  }
+  const rules = loadRuleDir();
+  if (file !== undefined) {
+    try {
+      mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(rules));
+      renameSync(tmp, file);
+    } catch {
+      /* read-only home: parse every time */
+    }
+  }
+  return rules;
+}
