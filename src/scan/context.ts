@@ -18,6 +18,8 @@ export interface ScanOptions {
   quiet: boolean;
   /** Extra fingerprints to ignore (ignore file, baseline). */
   ignoredFingerprints?: Iterable<string>;
+  /** The built-in rules when the caller already has them (a parse cache); default: loadRuleDir(). */
+  builtinRules?: RuleDefinition[];
 }
 
 export type Warn = (message: string) => void;
@@ -48,7 +50,7 @@ export function stderrWarn(quiet: boolean): Warn {
  */
 export function createContext(options: ScanOptions, configRoot: string, mode: { inline?: boolean } = {}): ScanContext {
   const config = loadConfig(options.config, configRoot);
-  const rules = applyRuleConfig(loadRuleDir(), config);
+  const rules = applyRuleConfig(options.builtinRules ?? loadRuleDir(), config);
   const compiled = compileRules(rules); // validates every pattern before any worker starts
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const allowRegexes = config.allowRegexes.map((r) => new RE2(r));
