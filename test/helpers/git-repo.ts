@@ -25,7 +25,7 @@ export class TestRepo {
       input,
       env: {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: this.dir,
+        HOME: join(this.dir, '..'),
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_AUTHOR_DATE: date,

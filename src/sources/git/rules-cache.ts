@@ -10,6 +10,7 @@ import { toolVersion } from '../../version.js';
  * rule packs costs more than everything else `git --staged` does, and a pre-commit hook runs on every
  * commit. The key covers each pack's name, size and modification time and the tool version, so an
  * edited or upgraded pack is parsed again. Any cache problem falls back to parsing; nothing is fatal.
+ * Rule examples are not kept: nothing secret-shaped is written to the user's home.
  */
 export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
   const { builtinRulesDir, loadRuleDir } = await import('../../rules/load.js');
@@ -34,7 +35,8 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     try {
       mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(rules));
+      // Examples are for rule tests, not scanning; left out so the cache holds nothing secret-shaped.
+      writeFileSync(tmp, JSON.stringify(rules.map((r) => ({ ...r, examples: [], negatives: [] }))));
       renameSync(tmp, file);
     } catch {
       /* read-only home: parse every time */
