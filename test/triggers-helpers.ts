@@ -147,3 +147,71 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Every message of a JetStream stream: its Nats-Msg-Id header and parsed payload. */
+export async function readNatsStream(url: string, stream: string): Promise<{ msgId: string; event: { id: string } & Record<string, unknown> }[]> {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const total = (await jsm.streams.info(stream)).state.messages;
+    const out: { msgId: string; event: { id: string } & Record<string, unknown> }[] = [];
+    const consumer = await nc.jetstream().consumers.get(stream);
+    while (out.length < total) {
+      const batch = await consumer.fetch({ max_messages: Math.min(1000, total - out.length), expires: 5000 });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        out.push({ msgId: m.headers?.get('Nats-Msg-Id') ?? '', event: JSON.parse(new TextDecoder().decode(m.data)) as { id: string } });
+      }
+      if (got === 0) throw new Error(`stream ${stream}: read ${out.length} of ${total} messages`);
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+export async function deleteNatsStream(url: string, stream: string): Promise<void> {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(stream).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Every entry of a Redis stream (fields id, fingerprint, event). */
+export async function readRedisStream(url: string, key: string): Promise<{ id: string; fingerprint: string; event: string }[]> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url);
+  try {
+    const entries = await r.xrange(key, '-', '+');
+    return entries.map(([, fields]) => {
+      const m: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) m[fields[i]!] = fields[i + 1]!;
+      return { id: m['id'] ?? '', fingerprint: m['fingerprint'] ?? '', event: m['event'] ?? '' };
+    });
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Removes a Redis stream and its de-duplication keys. */
+export async function deleteRedisStream(url: string, key: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${key}:dedupe:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.unlink(...keys);
+    } while (cursor !== '0');
+    await r.unlink(key);
+  } finally {
+    r.disconnect();
+  }
+}
