@@ -95,7 +95,7 @@ export async function treeFingerprints(ctx: ScanContext, repo: Repo, treeish: st
   if (lines.size === 0) return out;
   const r = gitSync(
     repo.target,
-    ['grep', '-z', '-l', '-I', '-F', '--no-textconv', '--no-color', '-f', '/dev/stdin', '--end-of-options', treeish, '--'],
+    ['grep', '-z', '-l', '-I', '-F', '--no-textconv', '--no-color', '-f', '-', treeish, '--'],
     [...lines].join('\n') + '\n',
   );
   if (r.code > 1) throw new UserError(`git grep failed: ${firstLine(r.stderr)}`);
