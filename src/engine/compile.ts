@@ -7,8 +7,13 @@ import { prefilterPattern } from './literals.js';
 
 export interface CompiledRule {
   def: RuleDefinition;
-  /** Global regex with byte indices ('d'), run only when the Set says this rule can match. */
+  /** Global regex, run only when the Set says this rule can match. */
   regex: RE2;
+  /**
+   * The same pattern, sticky and with group indices ('yd'): re-run at a match's start to learn where
+   * the secret group lies. Computing indices costs on every search, so only matches pay for it.
+   */
+  locator: RE2;
   /** Index of the secret's group in a match (0 = whole match). */
   secretGroup: number;
   allow: RE2[];
@@ -77,7 +82,8 @@ function secretGroupIndex(pattern: string): number {
 export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
   const rules: CompiledRule[] = defs.map((def) => {
     const where = `${def.file ?? 'rule'}: ${def.id}`;
-    const regex = compileRegex(def.pattern, 'gd', where);
+    const regex = compileRegex(def.pattern, 'g', where);
+    const locator = compileRegex(def.pattern, 'yd', where);
     const validate = def.validate === undefined ? undefined : validators[def.validate];
     if (def.validate !== undefined && validate === undefined) {
       throw new UserError(`${where}: unknown validator '${def.validate}' (known: ${Object.keys(validators).join(', ')})`);
@@ -85,6 +91,7 @@ export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
     return {
       def,
       regex,
+      locator,
       secretGroup: secretGroupIndex(def.pattern),
       allow: def.allow.map((a) => compileRegex(a, '', `${where} allow`)),
       identity: def.identity === undefined ? undefined : compileRegex(def.identity, '', `${where} identity`),

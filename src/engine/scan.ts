@@ -56,7 +56,7 @@ export class InputScanner {
       const re = rule.regex;
       re.lastIndex = 0;
       for (;;) {
-        const m = re.exec(buf) as (RegExpExecArray & { indices?: [number, number][] }) | null;
+        const m = re.exec(buf);
         if (m === null) break;
         const mStart = m.index;
         const mEnd = mStart + (m[0] as unknown as Buffer).length;
@@ -67,7 +67,12 @@ export class InputScanner {
           const after = mEnd < buf.length ? buf[mEnd]! : -1;
           if ((before >= 0 && isWordByte(before)) || (after >= 0 && isWordByte(after))) continue;
         }
-        const span = m.indices?.[rule.secretGroup];
+        let span: [number, number] | undefined = [mStart, mEnd];
+        if (rule.secretGroup > 0) {
+          rule.locator.lastIndex = mStart;
+          const located = rule.locator.exec(buf) as (RegExpExecArray & { indices?: [number, number][] }) | null;
+          span = located?.indices?.[rule.secretGroup];
+        }
         if (span === undefined) continue;
         const [sStart, sEnd] = span;
         if (sEnd <= sStart) continue;

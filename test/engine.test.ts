@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import RE2 from 're2';
+import { compileRules } from '../src/engine/compile.js';
+import { scanBuffer, WINDOW_SIZE } from '../src/engine/scan.js';
+import { requiredLiterals } from '../src/engine/literals.js';
+import { widenRepetitions } from '../src/engine/prefilter.js';
+import { shannonEntropy } from '../src/engine/entropy.js';
+import { isPlaceholder } from '../src/engine/placeholder.js';
+import type { RuleDefinition } from '../src/core/types.js';
+import { randomString } from './helpers/secrets.js';
+
+const rule = (over: Partial<RuleDefinition>): RuleDefinition => ({
+  id: 'r', title: 'R', provider: 'P', pattern: '(tok_[a-z0-9]{20})', boundary: 'word', allow: [],
+  confidence: 'high', severity: 'high', examples: [], negatives: [], ...over,
+});
+
+describe('required literals', () => {
+  it('extracts a literal every match must contain', () => {
+    expect(requiredLiterals('(ghp_[A-Za-z0-9]{36})')).toEqual(['ghp_']);
+    expect(requiredLiterals('(?i)postgres(?:ql)?://[^:]+:(?P<secret>[^@]+)@')).toEqual(['postgres://', 'postgresql://']);
+    expect(requiredLiterals('(?:xox[bp])-[0-9]+')).toEqual(['xoxb-', 'xoxp-']);
+    expect(requiredLiterals('([0-9a-f]{32}-us[0-9]{1,2})')).toEqual(['-us']);
+    // a provider name is preferred over a generic key word
+    expect(requiredLiterals('(?i)(?:plaid|plaid_client)[_.-]secret\\s*=\\s*([a-f0-9]{30})')).toEqual([
+      'plaid-secret', 'plaid.secret', 'plaid_client-secret', 'plaid_client.secret', 'plaid_client_secret', 'plaid_secret',
+    ]);
+  });
+
+  it('gives up (falls back to the widened pattern) rather than guess', () => {
+    expect(requiredLiterals('([A-Za-z0-9]{40})')).toBeUndefined();
+    expect(requiredLiterals('(?:abc)?[0-9]+')).toBeUndefined();
+    expect(requiredLiterals('(abc|[0-9]+)')).toBeUndefined();
+    expect(requiredLiterals('a(?=b)')).toBeUndefined();
+  });
+
+  it('every literal set is sound on random rules: a match always contains a literal', () => {
+    const patterns = ['(foo|bar)baz[0-9]{2}', 'xx(?:ab|cd)?yz+', '(?i)AB[cd]EF', 'q\\.w\\-e{2,3}', '[ab][cd][ef]{1}'];
+    for (const p of patterns) {
+      const lits = requiredLiterals(p);
+      expect(lits, p).toBeDefined();
+      const re = new RE2(p);
+      for (let i = 0; i < 3000; i++) {
+        const s = randomString(12, 'abcdefqwxyzABCDEF0123456789.-');
+        const m = re.exec(s);
+        if (m) expect(lits!.some((l) => m[0].toLowerCase().includes(l)), `${p} on ${s}`).toBe(true);
+      }
+    }
+  });
+
+  it('widens counted repetitions for the Set, outside character classes only', () => {
+    expect(widenRepetitions('a{3}[x{2}]b{0,4}c{2,}?')).toBe('a+[x{2}]b*c+');
+  });
+});
+
+describe('engine', () => {
+  const compiled = compileRules([rule({ entropy: 3 }), rule({ id: 'ml', pattern: '(?s)(BEGIN [A-Z]+.{10,200}?END)', boundary: 'none' })]);
+  const scan = (s: string | Buffer) => scanBuffer(compiled, Buffer.isBuffer(s) ? s : Buffer.from(s));
+
+  it('reports line and UTF-16 column of the secret, not of the whole match', () => {
+    const t = `tok_${randomString(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}`;
+    const [hit] = scan(`first\nconst é = "${t}";\n`);
+    expect(hit).toMatchObject({ ruleId: 'r', secret: t, line: 2, column: 12, endLine: 2, endColumn: 12 + t.length });
+  });
+
+  it('checks word boundaries in code: no match inside a longer token', () => {
+    const t = `tok_${randomString(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}`;
+    expect(scan(`x${t}`)).toHaveLength(0);
+    expect(scan(`${t}9`)).toHaveLength(0);
+    expect(scan(`"${t}"`)).toHaveLength(1);
+  });
+
+  it('drops placeholders, low-entropy values and inline-allowed lines', () => {
+    expect(scan('tok_aaaaaaaaaaaaaaaaaaaa')).toHaveLength(0);
+    expect(scan('tok_abababababababababab')).toHaveLength(0);
+    const t = `tok_${randomString(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}`;
+    expect(scan(`k = "${t}" # leakhound:allow`)).toHaveLength(0);
+    expect(scan(`k = "${t}" // gitleaks:allow`)).toHaveLength(0);
+    expect(scan(`k = "${t}" # pragma: allowlist secret`)).toHaveLength(0);
+    expect(scan(`k = "${t}"`)).toHaveLength(1);
+  });
+
+  it('reports multi-line secrets with their end line', () => {
+    const [hit] = scan('x\nBEGIN KEY\nabcdefghij\nklmnop\nEND\n');
+    expect(hit).toMatchObject({ ruleId: 'ml', line: 2, column: 1, endLine: 5, endColumn: 4 });
+  });
+
+  it('finds secrets across window boundaries exactly once, with correct lines', () => {
+    const secrets: string[] = [];
+    let text = '';
+    for (let w = 1; w <= 6; w++) {
+      const target = w * WINDOW_SIZE - 8 - w; // straddles the boundary by a different amount each time
+      while (text.length < target - 1) text += text.length % 80 === 79 ? '\n' : '.';
+      text += ' ';
+      const t = `tok_${randomString(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}`;
+      secrets.push(t);
+      text += t + ' ';
+    }
+    text += '.'.repeat(WINDOW_SIZE * 4);
+    const hits = scan(text);
+    expect(hits.map((h) => h.secret)).toEqual(secrets);
+    for (const h of hits) {
+      const before = text.slice(0, h.offset);
+      expect(h.line).toBe(before.split('\n').length);
+      expect(h.column).toBe(h.offset - before.lastIndexOf('\n'));
+    }
+  });
+
+  it('entropy is Shannon bits per character', () => {
+    expect(shannonEntropy('aaaa')).toBe(0);
+    expect(shannonEntropy('abcd')).toBe(2);
+    expect(isPlaceholder('${GITHUB_TOKEN}')).toBe(true);
+    expect(isPlaceholder('<your-token-here>')).toBe(true);
+    expect(isPlaceholder('AKIAIOSFODNN7EXAMPLE')).toBe(true);
+    expect(isPlaceholder('q8Jz0vK2mWn4Xr7T')).toBe(false);
+  });
+});
