@@ -40,6 +40,13 @@ export interface RuleDefinition {
   identity?: string;
   examples: string[];
   negatives: string[];
+  /**
+   * A credential that comes in parts (key id + secret): reported as one finding when a hit of every
+   * part rule stands within `window` lines of the first. Such a rule has no pattern of its own.
+   */
+  composite?: { parts: string[]; window: number };
+  /** Rules this one is a more specific form of: where both match the same bytes, only this one reports. */
+  supersedes?: string[];
   /** File the rule was loaded from, for error messages. */
   file?: string;
 }
@@ -59,6 +66,8 @@ export interface Hit {
   offset: number;
   /** Non-secret identity of the credential (AWS key id...), when the rule declares one. */
   identity?: string;
+  /** Set on hits found in decoded content (base64, percent-encoding): how it was encoded. */
+  decodedFrom?: string;
 }
 
 export interface Location {

@@ -31,6 +31,8 @@ export interface CompiledRuleSet {
   rules: CompiledRule[];
   /** Usually one automaton over every rule: which rules can match a chunk at all. */
   groups: RuleSetGroup[];
+  /** Rules assembled from other rules' hits (no pattern of their own). */
+  composites: RuleDefinition[];
 }
 
 function compileRegex(source: string, flags: string, where: string): RE2 {
@@ -79,7 +81,14 @@ function secretGroupIndex(pattern: string): number {
   return index >= 1 ? 1 : 0;
 }
 
-export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
+export function compileRules(all: RuleDefinition[]): CompiledRuleSet {
+  const composites = all.filter((d) => d.composite !== undefined);
+  const defs = all.filter((d) => d.composite === undefined);
+  const ids = new Set(defs.map((d) => d.id));
+  for (const c of composites) {
+    const missing = c.composite!.parts.filter((p) => !ids.has(p));
+    if (missing.length > 0) throw new UserError(`${c.file ?? 'rule'}: ${c.id}: composite part rule(s) not loaded: ${missing.join(', ')}`);
+  }
   const rules: CompiledRule[] = defs.map((def) => {
     const where = `${def.file ?? 'rule'}: ${def.id}`;
     const regex = compileRegex(def.pattern, 'g', where);
@@ -99,7 +108,7 @@ export function compileRules(defs: RuleDefinition[]): CompiledRuleSet {
     };
   });
   const widened = rules.map((r) => prefilterPattern(r.def.pattern, widenRepetitions(r.def.pattern)));
-  return { rules, groups: buildGroups(widened, rules.map((_, i) => i)) };
+  return { rules, groups: buildGroups(widened, rules.map((_, i) => i)), composites };
 }
 
 /**

@@ -3,7 +3,7 @@
  * placeholders, masked values, single repeated characters. Dropped for every rule.
  */
 const PLACEHOLDER_WORDS = /example|xxxx|changeme|change_me|dummy|placeholder|sample|your[_-]|<your|redacted|insert[_-]?here|replace[_-]?me|\*\*\*\*|fake|notreal|not[_-]a[_-]real|lorem|todo/i;
-const TEMPLATE = /\$\{|\$\(|\{\{|\}\}|<%|%>|^\$[A-Za-z_]|^%[A-Za-z_]+%$|process\.env|os\.environ|getenv|ENV\[|secrets\.|vault:|^<[^>]*>$/;
+const TEMPLATE = /\$\{|\$\(|\{\{|\}\}|<%|%>|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_]+%$|process\.env|os\.environ|getenv|ENV\[|secrets\.|vault:|^<[^>]*>$/;
 
 export function isPlaceholder(secret: string): boolean {
   if (secret.length === 0) return true;

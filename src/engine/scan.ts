@@ -3,6 +3,7 @@ import type { CompiledRule, CompiledRuleSet } from './compile.js';
 import { isPlaceholder } from './placeholder.js';
 import { shannonEntropy } from './entropy.js';
 import { hasInlineAllow } from './inline-allow.js';
+import { assembleComposites } from './composite.js';
 
 /** Inputs up to this size are scanned in one pass; larger ones in overlapping windows. */
 export const SINGLE_PASS_MAX = 256 * 1024;
@@ -185,15 +186,21 @@ function columnOf(buf: Buffer, lineStartRel: number, at: number, base: number): 
   return at - lineStartRel + 1;
 }
 
+/** Adds the composite hits (credential pairs) that the hits of one input make up. */
+export function withComposites(rules: CompiledRuleSet, hits: Hit[]): Hit[] {
+  const extra = assembleComposites(hits, rules.composites);
+  return extra.length === 0 ? hits : [...hits, ...extra];
+}
+
 /** Scans a whole in-memory input, in windows when it is large. */
 export function scanBuffer(rules: CompiledRuleSet, data: Buffer): Hit[] {
   const scanner = new InputScanner(rules);
-  if (data.length <= SINGLE_PASS_MAX) return scanner.scanWindow(data, 0);
+  if (data.length <= SINGLE_PASS_MAX) return withComposites(rules, scanner.scanWindow(data, 0));
   const hits: Hit[] = [];
   for (let start = 0; start < data.length; start += WINDOW_SIZE) {
     const end = Math.min(data.length, start + WINDOW_SIZE + WINDOW_OVERLAP);
     const owned = Math.min(WINDOW_SIZE, data.length - start);
     hits.push(...scanner.scanWindow(data.subarray(start, end), start, owned));
   }
-  return hits;
+  return withComposites(rules, hits);
 }

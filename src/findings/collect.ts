@@ -94,22 +94,23 @@ function dropAllowed(hits: readonly Hit[], allow: RE2[]): readonly Hit[] {
   return hits.filter((h) => !allow.some((re) => re.test(h.secret)));
 }
 
-/** A hit whose bytes lie inside a hit of a more confident rule is the same secret seen less well. */
+/**
+ * A hit whose bytes lie inside a hit of a more confident rule, or of a rule that declares it
+ * supersedes this one, is the same secret seen less well. Composite hits (pairs) shadow nothing:
+ * their parts are reported on their own.
+ */
 function dropShadowed(hits: readonly Hit[], rules: ReadonlyMap<string, RuleDefinition>): Hit[] {
   if (hits.length < 2) return [...hits];
   const rank = (h: Hit): number => CONFIDENCE_RANK[rules.get(h.ruleId)?.confidence ?? 'low'];
   const len = (h: Hit): number => Buffer.byteLength(h.secret);
+  const beats = (o: Hit, h: Hit): boolean =>
+    rules.get(o.ruleId)?.composite === undefined &&
+    (rank(o) > rank(h) || (rules.get(o.ruleId)?.supersedes?.includes(h.ruleId) ?? false));
   return hits.filter(
     (h) =>
-      !hits.some(
-        (o) =>
-          o !== h &&
-          rank(o) > rank(h) &&
-          o.offset <= h.offset &&
-          o.offset + len(o) >= h.offset + len(h),
-      ) &&
-      // the same secret found by a more confident rule elsewhere in the chunk also wins
-      !hits.some((o) => o !== h && rank(o) > rank(h) && o.secret === h.secret),
+      !hits.some((o) => o !== h && beats(o, h) && o.offset <= h.offset && o.offset + len(o) >= h.offset + len(h)) &&
+      // the same secret found by a stronger rule elsewhere in the input also wins
+      !hits.some((o) => o !== h && beats(o, h) && o.secret === h.secret),
   );
 }
 

@@ -12,7 +12,7 @@ const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 const ID_RE = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 const KNOWN_KEYS = new Set([
   'id', 'title', 'provider', 'description', 'pattern', 'boundary', 'entropy', 'validate', 'allow',
-  'confidence', 'severity', 'rotation', 'identity', 'examples', 'negatives',
+  'confidence', 'severity', 'rotation', 'identity', 'examples', 'negatives', 'composite', 'supersedes',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -70,7 +70,17 @@ export function parseRule(
   const title = str('title', true);
   const provider = str('provider', false) ?? defaults.provider;
   if (provider === undefined) problems.push({ message: "missing 'provider' (on the rule or the file)", path });
-  const pattern = str('pattern', true);
+  const compositeRaw = raw['composite'];
+  let composite: RuleDefinition['composite'];
+  if (compositeRaw !== undefined) {
+    const c = compositeRaw as Record<string, unknown>;
+    const parts = isRecord(compositeRaw) ? stringList(c['parts'], [...path, 'composite', 'parts'], problems) : [];
+    const window = isRecord(compositeRaw) ? c['window'] ?? 5 : undefined;
+    if (!isRecord(compositeRaw) || parts.length < 2 || typeof window !== 'number' || window < 0) {
+      problems.push({ message: "'composite' needs 'parts' (two or more rule ids) and a 'window' of lines", path: [...path, 'composite'] });
+    } else composite = { parts, window };
+  }
+  const pattern = str('pattern', composite === undefined);
   const boundaryRaw = raw['boundary'] ?? 'word';
   if (boundaryRaw !== 'word' && boundaryRaw !== 'none') {
     problems.push({ message: "'boundary' must be 'word' or 'none'", path: [...path, 'boundary'] });
@@ -118,6 +128,9 @@ export function parseRule(
   const identity = str('identity', false);
   if (identity !== undefined) rule.identity = identity;
   if (entropy !== undefined) rule.entropy = entropy;
+  if (composite !== undefined) rule.composite = composite;
+  const supersedes = stringList(raw['supersedes'], [...path, 'supersedes'], problems);
+  if (supersedes.length > 0) rule.supersedes = supersedes;
   if (rotation !== undefined) rule.rotation = rotation;
   return problems.length === before ? rule : undefined;
 }

@@ -1,7 +1,7 @@
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import type { Hit } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
-import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer } from '../engine/scan.js';
+import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer, withComposites } from '../engine/scan.js';
 
 /** Work handed to a scanner: a path to read (working trees: reading is the bottleneck, so workers read) or bytes. */
 export type ScanTask =
@@ -69,7 +69,7 @@ export function scanFile(rules: CompiledRuleSet, absPath: string): ScanResult {
       pos += owned;
       if (last) break;
     }
-    return { status: 'ok', hits, bytes: pos };
+    return { status: 'ok', hits: withComposites(rules, hits), bytes: pos };
   } catch (e) {
     return { status: 'unreadable', hits: [], bytes: 0, error: (e as NodeJS.ErrnoException).code ?? String(e) };
   } finally {
