@@ -60,10 +60,10 @@ export class WebhookSink implements Sink {
     let last: Attempt = { ok: false, error: 'not attempted', retryable: true };
     for (let attempt = 0; attempt <= this.spec.retries; attempt++) {
       if (attempt > 0) {
+        // exponential backoff with full jitter; a Retry-After from the receiver is honoured (capped)
         const ceiling = Math.min(MAX_DELAY_MS, this.spec.backoffMs * 2 ** (attempt - 1));
-        const jittered = Math.random() * ceiling;
-        const wait = last.ok ? 0 : Math.min(MAX_DELAY_MS * 2, Math.max(jittered, last.retryAfterMs ?? 0));
-        await sleep(wait);
+        const retryAfter = last.ok ? 0 : Math.min(MAX_DELAY_MS, last.retryAfterMs ?? 0);
+        await sleep(Math.max(Math.random() * ceiling, retryAfter));
       }
       last = await this.postOnce(row, attempt + 1);
       if (last.ok || !last.retryable) return last;
