@@ -114,3 +114,26 @@ describe('engine', () => {
     expect(isPlaceholder('q8Jz0vK2mWn4Xr7T')).toBe(false);
   });
 });
+
+describe('decoding', () => {
+  it('finds a secret base64-encoded in a Kubernetes Secret and percent-encoded in a URL, at the encoded location', async () => {
+    const { loadRuleDir } = await import('../src/rules/load.js');
+    const { githubToken } = await import('./helpers/secrets.js');
+    const all = compileRules(loadRuleDir());
+    const t = githubToken();
+    const b64 = Buffer.from(t).toString('base64');
+    const yaml = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: gh\ndata:\n  token: ${b64}\n`;
+    const hits = scanBuffer(all, Buffer.from(yaml)).filter((h) => h.ruleId === 'github-pat-classic');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ secret: t, line: 6, column: 10, endColumn: 10 + b64.length, decodedFrom: 'base64' });
+    // nested: base64 of "user:token" in a dockerconfigjson, itself base64 in a Secret
+    const auth = Buffer.from(`bot:${t}`).toString('base64');
+    const dockercfg = Buffer.from(JSON.stringify({ auths: { 'ghcr.io': { auth } } })).toString('base64');
+    const nested = scanBuffer(all, Buffer.from(`kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: ${dockercfg}\n`));
+    expect(nested.filter((h) => h.ruleId === 'github-pat-classic').map((h) => h.decodedFrom)).toEqual(['base64+base64']);
+    const url = `https://x.example/cb?next=%2Fapi%3Ftoken%3D${t}%26a%3Db`;
+    expect(scanBuffer(all, Buffer.from(url)).some((h) => h.ruleId === 'github-pat-classic' && h.secret === t)).toBe(true);
+    // an integrity hash decodes to binary and is not rescanned
+    expect(scanBuffer(all, Buffer.from(`data: sha512-${Buffer.alloc(64, 7).toString('base64')}`))).toEqual([]);
+  });
+});

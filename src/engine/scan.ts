@@ -4,6 +4,7 @@ import { isPlaceholder } from './placeholder.js';
 import { shannonEntropy } from './entropy.js';
 import { hasInlineAllow } from './inline-allow.js';
 import { assembleComposites } from './composite.js';
+import { MAX_DECODE_DEPTH, encodedSegments } from './decode.js';
 
 /** Inputs up to this size are scanned in one pass; larger ones in overlapping windows. */
 export const SINGLE_PASS_MAX = 256 * 1024;
@@ -23,6 +24,9 @@ interface Candidate {
   start: number;
   end: number;
   secret: string;
+  /** Identity found by the rule inside decoded content (the outer bytes are encoded). */
+  identity?: string;
+  decodedFrom?: string;
 }
 
 /**
@@ -35,7 +39,11 @@ export class InputScanner {
   private lineStart = 0;
   private prevByte = -1;
 
-  constructor(private readonly rules: CompiledRuleSet) {}
+  /** `depth` counts decoding levels above this scanner (0: raw input). */
+  constructor(
+    private readonly rules: CompiledRuleSet,
+    private readonly depth = 0,
+  ) {}
 
   /**
    * Scans `buf`, whose first byte is at absolute offset `base` of the input. Matches that start at or
@@ -43,6 +51,7 @@ export class InputScanner {
    */
   scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length): Hit[] {
     const candidates = this.match(buf, ownedEnd);
+    if (this.depth < MAX_DECODE_DEPTH) candidates.push(...this.decoded(buf, ownedEnd));
     const hits = candidates.length === 0 ? [] : this.locate(buf, base, candidates);
     this.advance(buf, base, ownedEnd);
     return hits;
@@ -80,6 +89,22 @@ export class InputScanner {
         const secret = buf.toString('utf8', sStart, sEnd);
         if (!this.accept(rule, secret)) continue;
         out.push({ rule, start: sStart, end: sEnd, secret });
+      }
+    }
+    return out;
+  }
+
+  /** Hits inside base64 / percent-encoded segments, placed at the segment. */
+  private decoded(buf: Buffer, ownedEnd: number): Candidate[] {
+    const out: Candidate[] = [];
+    for (const seg of encodedSegments(buf, ownedEnd)) {
+      const inner = new InputScanner(this.rules, this.depth + 1).scanWindow(seg.decoded, 0);
+      for (const h of inner) {
+        const rule = this.rules.rules.find((r) => r.def.id === h.ruleId);
+        if (!rule) continue;
+        const c: Candidate = { rule, start: seg.start, end: seg.end, secret: h.secret, decodedFrom: h.decodedFrom ? `${seg.encoding}+${h.decodedFrom}` : seg.encoding };
+        if (h.identity !== undefined) c.identity = h.identity;
+        out.push(c);
       }
     }
     return out;
@@ -128,7 +153,10 @@ export class InputScanner {
         endColumn,
         offset: base + c.start,
       };
-      if (c.rule.identity !== undefined) {
+      if (c.decodedFrom !== undefined) {
+        hit.decodedFrom = c.decodedFrom;
+        if (c.identity !== undefined) hit.identity = c.identity;
+      } else if (c.rule.identity !== undefined) {
         const im = c.rule.identity.exec(c.secret);
         if (im !== null) hit.identity = im[1] ?? im[0];
       }

@@ -1,5 +1,6 @@
 import { githubCrc32 } from './github-crc32.js';
 import { jwt, luhn, pemBody } from './structural.js';
+import { randomLooking } from './generic.js';
 
 /** Named checks a rule can ask for with `validate:`; a secret failing its check is not a finding. */
 export const validators: Readonly<Record<string, (secret: string) => boolean>> = {
@@ -7,4 +8,5 @@ export const validators: Readonly<Record<string, (secret: string) => boolean>> =
   jwt,
   'pem-body': pemBody,
   luhn,
+  'random-looking': randomLooking,
 };
