@@ -367,11 +367,14 @@ export class Store {
     const fail = db.prepare(`INSERT INTO deliveries (trigger_seq, sink, attempts, acked_at, last_attempt_at, last_error)
       VALUES (?, ?, 1, NULL, ?, ?)
       ON CONFLICT (trigger_seq, sink) DO UPDATE SET attempts = attempts + 1, last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error`);
+    // the batch is every pending trigger in its seq range, so one statement settles it
     const done = db.prepare(`UPDATE outbox SET state = 'delivered', done_at = ?
-      WHERE seq = ? AND state = 'pending'
+      WHERE seq BETWEEN ? AND ? AND state = 'pending'
         AND (SELECT count(*) FROM deliveries d WHERE d.trigger_seq = outbox.seq AND d.acked_at IS NOT NULL
              AND d.sink IN (SELECT value FROM json_each(?))) = ?`);
     const sinksJson = JSON.stringify(allSinks);
+    const lo = batch.reduce((m, r) => Math.min(m, r.seq), Infinity);
+    const hi = batch.reduce((m, r) => Math.max(m, r.seq), -Infinity);
     return db
       .transaction((): number => {
         for (const o of outcomes) {
@@ -393,9 +396,7 @@ export class Store {
             );
           }
         }
-        let left = 0;
-        for (const row of batch) left += done.run(at, row.seq, sinksJson, allSinks.length).changes;
-        return left;
+        return batch.length === 0 ? 0 : done.run(at, lo, hi, sinksJson, allSinks.length).changes;
       })
       .immediate();
   }
