@@ -11,6 +11,7 @@ import { imageCommand } from './commands/image.js';
 import { logsCommand } from './commands/logs.js';
 import { triggersCommand } from './commands/triggers.js';
 import { auditCommand } from './commands/audit.js';
+import { baselineCommand } from './commands/baseline.js';
 
 /** Prints one line and exits 2: bad flags, missing paths, bad config. Never a stack trace unless asked. */
 function die(e: unknown): never {
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
     .command(logsCommand)
     .command(triggersCommand)
     .command(auditCommand)
-    .demandCommand(1, 'name a command: dir, rules (see --help)')
+    .command(baselineCommand)
+    .demandCommand(1, 'name a command: dir, git, image, logs, baseline, rules, triggers, audit, install-hook (see --help)')
     .strict()
     .recommendCommands()
     .version(toolVersion)

@@ -16,6 +16,8 @@ export interface OutputArgs {
   quiet: boolean;
   config?: string;
   threads?: number;
+  baseline?: string;
+  'ignore-file'?: string;
   /** Rotation triggers: the state store (default .leakhound/state.db) and extra sinks. */
   state?: string;
   sink?: string[];
@@ -30,6 +32,8 @@ export function withScanFlags<T>(y: Argv<T>) {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line, warnings or summary on stderr' })
     .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakhound.yaml at the scan root)' })
     .option('threads', { alias: 't', type: 'number', describe: 'Worker threads (default: available cores)' })
+    .option('baseline', { type: 'string', describe: 'An earlier JSON report: its findings are known and neither reported nor failing' })
+    .option('ignore-file', { type: 'string', describe: `Fingerprints to ignore, one per line (default: .leakhound-fingerprints at the scan root)` })
     .option('state', { type: 'string', describe: 'Record findings and queue rotation triggers in this store (default with a triggers config: .leakhound/state.db)' })
     .option('sink', { type: 'string', array: true, nargs: 1, describe: 'Deliver rotation triggers to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' });
 }

@@ -2,6 +2,7 @@ import { emitReport, type OutputArgs } from '../cli/output.js';
 import type { Finding } from '../core/types.js';
 import { createContext, type ScanContext, type ScanOptions } from './context.js';
 import { TriggerStep } from '../triggers/scan-step.js';
+import { loadBaseline, loadIgnoreFile } from '../findings/known.js';
 
 export interface RunSpec {
   /** Name of the source, written into reports ('dir', 'git', 'image', 'logs'). */
@@ -22,6 +23,11 @@ export interface RunSpec {
 
 /** The shape of every scanning command: set up, produce, report, exit code. */
 export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> {
+  const known = [
+    ...loadIgnoreFile(args['ignore-file'], spec.baseDir),
+    ...(args.baseline !== undefined ? loadBaseline(args.baseline) : []),
+    ...(spec.options?.ignoredFingerprints ?? []),
+  ];
   const ctx = createContext(
     {
       showSecrets: args['show-secrets'],
@@ -29,6 +35,7 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
       ...(args.config !== undefined ? { config: args.config } : {}),
       ...(args.threads !== undefined ? { threads: args.threads } : {}),
       ...spec.options,
+      ignoredFingerprints: known,
     },
     spec.baseDir,
     { inline: spec.inline ?? false },

@@ -5,22 +5,26 @@ import { runScan } from '../../scan/run.js';
 import { displayBase, walkFiles, type FileEntry } from '../../sources/dir/walk.js';
 import { withScanFlags, type OutputArgs } from '../output.js';
 
-interface DirArgs extends OutputArgs {
+export interface DirArgs extends OutputArgs {
   paths: string[];
   ignore: boolean;
   include: string[];
   exclude: string[];
 }
 
-export const dirCommand = {
-  command: 'dir [paths..]',
-  describe: 'Scan files on disk (default: the current directory)',
-  builder: (y: Argv) =>
-    withScanFlags(y)
+/** Flags of a working-tree scan, shared by `dir` and `baseline`. */
+export function withDirFlags(y: Argv) {
+  return withScanFlags(y)
       .positional('paths', { type: 'string', array: true, default: ['.'], describe: 'Files or directories' })
       .option('ignore', { type: 'boolean', default: true, describe: 'Honour .gitignore and .leakhoundignore (--no-ignore to scan everything)' })
       .option('include', { type: 'string', array: true, default: [] as string[], describe: 'Only scan paths matching these globs' })
-      .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'Skip paths matching these globs' }),
+      .option('exclude', { type: 'string', array: true, default: [] as string[], describe: 'Skip paths matching these globs' });
+}
+
+export const dirCommand = {
+  command: 'dir [paths..]',
+  describe: 'Scan files on disk (default: the current directory)',
+  builder: (y: Argv) => withDirFlags(y),
   handler: async (args: DirArgs): Promise<void> => {
     process.exitCode = await runDir(args);
   },
