@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
@@ -32,8 +34,12 @@ export class WebhookSink implements Sink {
     this.name = spec.name;
   }
 
+  private agent: http.Agent | undefined;
+
   async open(): Promise<void> {
-    /* connections are made per request (kept alive by fetch) */
+    // keep-alive connections, one per concurrent request
+    const mod = new URL(this.spec.url).protocol === 'https:' ? https : http;
+    this.agent = new mod.Agent({ keepAlive: true, maxSockets: this.spec.concurrency });
   }
 
   async send(rows: OutboxRow[]): Promise<SendOutcome> {
@@ -72,34 +78,57 @@ export class WebhookSink implements Sink {
   }
 
   private async postOnce(row: OutboxRow, attempt: number): Promise<Attempt> {
+    const headers = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(row.event)),
+      'user-agent': `leakhound/${toolVersion}`,
+      'x-leakhound-event': 'rotation-trigger',
+      'x-leakhound-trigger-id': row.id,
+      'x-leakhound-delivery-attempt': String(attempt),
+      'idempotency-key': row.id,
+      [SIGNATURE_HEADER]: signBody(this.secret, row.event),
+    };
     try {
-      const res = await fetch(this.spec.url, {
-        method: 'POST',
-        body: row.event,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': `leakhound/${toolVersion}`,
-          'x-leakhound-event': 'rotation-trigger',
-          'x-leakhound-trigger-id': row.id,
-          'x-leakhound-delivery-attempt': String(attempt),
-          'idempotency-key': row.id,
-          [SIGNATURE_HEADER]: signBody(this.secret, row.event),
-        },
-        signal: AbortSignal.timeout(this.spec.timeoutMs),
-      });
-      await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
+      const res = await this.post(row.event, headers);
       if (res.status >= 200 && res.status < 300) return { ok: true };
       const retryable = res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500;
-      const after = Number(res.headers.get('retry-after'));
+      const after = Number(res.retryAfter);
       return { ok: false, error: `HTTP ${res.status}`, retryable, ...(Number.isFinite(after) && after > 0 ? { retryAfterMs: after * 1000 } : {}) };
     } catch (e) {
-      const name = (e as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, error: `no answer within ${this.spec.timeoutMs} ms`, retryable: true };
+      if (e instanceof TimeoutError) return { ok: false, error: `no answer within ${this.spec.timeoutMs} ms`, retryable: true };
       return { ok: false, error: errorText(e), retryable: true };
     }
   }
 
+  /** One POST; resolves with the status once the whole answer is read, or fails after `timeout` ms overall. */
+  private post(body: string, headers: Record<string, string>): Promise<{ status: number; retryAfter: string | undefined }> {
+    const mod = new URL(this.spec.url).protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(this.spec.url, { method: 'POST', headers, agent: this.agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          clearTimeout(timer);
+          const ra = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(ra) ? ra[0] : ra });
+        });
+        res.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      const timer = setTimeout(() => req.destroy(new TimeoutError()), this.spec.timeoutMs);
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.end(body);
+    });
+  }
+
   async close(): Promise<void> {
-    /* nothing held */
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 }
+
+class TimeoutError extends Error {}
