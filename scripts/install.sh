@@ -19,7 +19,14 @@ native() { # package binary-relative-path
     echo "$pkg $version: cached build"
   else
     echo "$pkg $version: building from source"
-    (cd "node_modules/$pkg" && npx --no-install node-gyp rebuild --release -j max >/dev/null)
+    local log
+    log=$(mktemp)
+    if ! (cd "node_modules/$pkg" && npx --no-install node-gyp rebuild --release -j max) >"$log" 2>&1; then
+      tail -40 "$log" >&2
+      echo "$pkg: native build failed (full log: $log)" >&2
+      exit 1
+    fi
+    rm -f "$log"
     mkdir -p "$dir" && cp "node_modules/$pkg/$rel" "$dir/"
   fi
 }
