@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -11,7 +12,7 @@ interface Event {
   fingerprint: string;
   rule: { id: string };
   identity?: string;
-  location: { source: string; target: string; path: string; line: number };
+  location: { source: string; target: string; path: string; line: number; commit?: string };
   locations: number;
   firstSeen: string;
   rotation?: { url?: string };
@@ -91,6 +92,30 @@ describe('rotation triggers: the store', () => {
     expect((store.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(3);
     expect((store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'delivered'").get() as { n: number }).n).toBe(3);
     expect(store.pragma('journal_mode', { simple: true })).toBe('wal');
+    store.close();
+  });
+
+  it('git history: the trigger names the repository and commit; the same secret found later by dir is the same finding', () => {
+    const d = fresh();
+    const repo = join(d, 'repo');
+    const git = (...args: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { encoding: 'utf8' }).trim();
+    mkdirSync(repo);
+    git('init', '-q');
+    writeFileSync(join(repo, 'deploy.env'), `GH=${githubToken()}\n`);
+    git('add', 'deploy.env');
+    git('commit', '-qm', 'add deploy config');
+    const sha = git('rev-parse', 'HEAD');
+    expect(runCli(['git', repo, '-q', '-o', join(d, 'r.json'), '--state', 'st.db', '--sink', 'jsonl:t.jsonl'], { cwd: d }).code).toBe(1);
+    const [ev] = lines(join(d, 't.jsonl'));
+    assertValidTrigger(ev);
+    expect(ev!.location).toMatchObject({ source: 'git', target: repo, path: 'deploy.env', line: 1, commit: sha });
+    // the working tree still holds it: dir sees the same secret, no second trigger
+    expect(runCli(['dir', repo, '-q', '--state', 'st.db', '--sink', 'jsonl:t.jsonl'], { cwd: d }).code).toBe(1);
+    expect(lines(join(d, 't.jsonl'))).toHaveLength(1);
+    const store = db(join(d, 'st.db'));
+    expect(store.prepare('SELECT first_source, first_commit, last_source, last_commit, times_seen FROM findings').all()).toEqual([
+      { first_source: 'git', first_commit: sha, last_source: 'dir', last_commit: null, times_seen: 2 },
+    ]);
     store.close();
   });
 
