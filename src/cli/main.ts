@@ -12,6 +12,7 @@ import { logsCommand } from './commands/logs.js';
 import { triggersCommand } from './commands/triggers.js';
 import { auditCommand } from './commands/audit.js';
 import { baselineCommand } from './commands/baseline.js';
+import { actionCommand } from './commands/action.js';
 
 /** Prints one line and exits 2: bad flags, missing paths, bad config. Never a stack trace unless asked. */
 function die(e: unknown): never {
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
     .command(triggersCommand)
     .command(auditCommand)
     .command(baselineCommand)
-    .demandCommand(1, 'name a command: dir, git, image, logs, baseline, rules, triggers, audit, install-hook (see --help)')
+    .command(actionCommand)
+    .demandCommand(1, 'name a command: dir, git, image, logs, baseline, rules, triggers, audit, install-hook, action (see --help)')
     .strict()
     .recommendCommands()
     .version(toolVersion)

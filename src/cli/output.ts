@@ -21,6 +21,8 @@ export interface OutputArgs {
   /** Rotation triggers: the state store (default .leakhound/state.db) and extra sinks. */
   state?: string;
   sink?: string[];
+  /** Library callers (the GitHub Action): called with the final report after it is written. */
+  onReport?: (report: Report) => void;
 }
 
 /** Flags shared by every scanning command. */
@@ -49,5 +51,6 @@ export function emitReport(report: Report, args: OutputArgs): number {
   } else {
     process.stdout.write(text);
   }
+  args.onReport?.(report);
   return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
 }
