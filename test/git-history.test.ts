@@ -236,6 +236,23 @@ describe('leakhound git: repository shapes', () => {
     expect(byToken(report, tok.removed)).toBeUndefined();
   });
 
+  it('a linked worktree scans the shared history; submodules get a clear warning', () => {
+    const main = new TestRepo(join(tmp, 'wt-main'));
+    const t = githubToken();
+    main.commit('one', { 'k.txt': `${t}\n` });
+    const wt = join(tmp, 'wt-linked');
+    main.git(['worktree', 'add', '-q', '-b', 'side', wt]);
+    const r = runCli(['git', wt, '-f', 'json', '--show-secrets']);
+    expect(r.code).toBe(1);
+    expect(byToken(JSON.parse(r.stdout) as JsonReport, t)!.locations[0]!.path).toBe('k.txt');
+    const sup = new TestRepo(join(tmp, 'super'));
+    sup.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', main.dir, 'vendor/lib']);
+    sup.commit('add submodule');
+    const s = runCli(['git', sup.dir]);
+    expect(s.code).toBe(0);
+    expect(s.stderr).toContain('submodules are separate repositories and are not scanned with this one; run leakhound git in each submodule');
+  });
+
   it('a repository without commits is clean', () => {
     const empty = new TestRepo(join(tmp, 'empty'));
     const r = runCli(['git', empty.dir]);

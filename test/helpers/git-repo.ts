@@ -27,7 +27,7 @@ export class TestRepo {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
         HOME: join(this.dir, '..'),
         GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_GLOBAL: '/nonexistent/leakhound-test-none',
         GIT_AUTHOR_DATE: date,
         GIT_COMMITTER_DATE: date,
       },

@@ -30,6 +30,9 @@ export async function runGit(args: GitArgs): Promise<number> {
   if (modes.length > 1) throw new UserError(`${modes.join(' and ')} cannot be combined`);
   if (args['state-file'] !== undefined && !args.incremental) throw new UserError('--state-file needs --incremental');
   if (args.range !== undefined && args.range.trim() === '') throw new UserError('--range needs BASE..HEAD');
+  if (args.staged && (args.state !== undefined || (args.sink?.length ?? 0) > 0)) {
+    throw new UserError('--state and --sink do not apply to --staged: a blocked commit has not left the machine');
+  }
   // Each mode loads only what it needs: the pre-commit path stays lean.
   const { openRepo } = await import('../../sources/git/repo.js');
   const repo = openRepo(args.repo);

@@ -8,9 +8,16 @@ import { UserError } from '../../core/errors.js';
  * helper or network transport. Global and system config are not read at all, so the user's own
  * aliases or helpers cannot interfere either.
  */
+/**
+ * Paths that never exist (creating them needs root): no global config, no hooks. Not /dev/null: a
+ * `git config --global` run elsewhere with GIT_CONFIG_GLOBAL=/dev/null replaces the device with a
+ * regular file, and git then reads whatever was last written there as config.
+ */
+const NO_FILE = '/nonexistent/leakhound-none';
+
 export const HARDENED_CONFIG: readonly string[] = [
   'core.fsmonitor=false',
-  'core.hooksPath=/dev/null',
+  `core.hooksPath=${NO_FILE}`,
   'core.pager=cat',
   'core.sshCommand=false',
   'core.askPass=',
@@ -49,7 +56,7 @@ export function gitEnv(inheritRepoEnv: boolean): NodeJS.ProcessEnv {
   }
   Object.assign(env, {
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: NO_FILE,
     GIT_TERMINAL_PROMPT: '0',
     GIT_NO_REPLACE_OBJECTS: '1',
     GIT_NO_LAZY_FETCH: '1',

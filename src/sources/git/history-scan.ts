@@ -8,6 +8,7 @@ import { gitSync } from './exec.js';
 import { attributeFindings, HistoryReader } from './history.js';
 import { historyRevs } from './meta.js';
 import type { Repo } from './repo.js';
+import { loadBuiltinRulesCached } from './rules-cache.js';
 import { ScannedSet, stateDigest } from './state.js';
 
 export interface HistoryOptions {
@@ -50,6 +51,7 @@ export async function runHistory(args: OutputArgs, repo: Repo, options: HistoryO
   return runScan(args, {
     source: 'git',
     baseDir: repo.baseDir,
+    options: { builtinRules: await loadBuiltinRulesCached() },
     async produce(ctx: ScanContext) {
       warnAboutShape(repo, ctx.warn);
       revs = historyRevs(repo.target);

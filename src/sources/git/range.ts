@@ -11,6 +11,7 @@ import { gitSync, firstLine } from './exec.js';
 import { HistoryReader, relocateFindings } from './history.js';
 import { walkLog, type BlobOrigin } from './meta.js';
 import type { Repo } from './repo.js';
+import { loadBuiltinRulesCached } from './rules-cache.js';
 import { warnAboutShape } from './history-scan.js';
 
 /** Up to this many blobs a range is scanned on the main thread: worker start-up would cost more. */
@@ -45,6 +46,7 @@ export async function runRange(args: OutputArgs, repo: Repo, range: string): Pro
   return runScan(args, {
     source: 'git-range',
     baseDir: repo.baseDir,
+    options: { builtinRules: await loadBuiltinRulesCached() },
     inline: origins.size <= INLINE_MAX_BLOBS,
     async produce(ctx: ScanContext) {
       if (repo.shallow) warnAboutShape(repo, ctx.warn);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -38,6 +38,10 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
       // Examples are for rule tests, not scanning; left out so the cache holds nothing secret-shaped.
       writeFileSync(tmp, JSON.stringify(rules.map((r) => ({ ...r, examples: [], negatives: [] }))));
       renameSync(tmp, file);
+      // older versions of the packs are never read again
+      for (const f of readdirSync(join(file, '..'))) {
+        if (f.startsWith('rules-') && f.endsWith('.json') && join(file, '..', f) !== file) rmSync(join(file, '..', f), { force: true });
+      }
     } catch {
       /* read-only home: parse every time */
     }

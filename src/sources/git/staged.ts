@@ -1,9 +1,6 @@
-import type { OutputArgs } from '../../cli/output.js';
-import type { Finding } from '../../core/types.js';
+import { emitReport, type OutputArgs } from '../../cli/output.js';
 import { fingerprintOf } from '../../findings/fingerprint.js';
-import type { ScanContext, SourceItem } from '../../scan/context.js';
-import { scanItems } from '../../scan/context.js';
-import { runScan } from '../../scan/run.js';
+import { createContext, scanItems, type ScanContext, type SourceItem } from '../../scan/context.js';
 import { runTask } from '../../workers/task.js';
 import { readObjects } from './catfile.js';
 import { gitSync } from './exec.js';
@@ -59,33 +56,43 @@ export function stagedChanges(repo: Repo): StagedChange[] {
 /**
  * `leakhound git --staged`: what the next commit would add. Scanned on the main thread (worker start-up
  * would cost more than the scan); only secrets whose fingerprint is not already in HEAD's version of a
- * touched file are reported.
+ * touched file are reported. Unlike other scans it records nothing and fires no rotation trigger: a
+ * blocked commit has not left the machine. It also skips runScan's imports (trigger sinks): latency.
  */
 export async function runStaged(args: OutputArgs, repo: Repo): Promise<number> {
   const changes = stagedChanges(repo);
   const added = changes.filter((c) => c.newOid !== undefined);
-  const objects = await readObjects(repo.target, [...added.map((c) => c.newOid!)]);
-  let baseline: Set<string> | undefined;
+  const objects = await readObjects(repo.target, added.map((c) => c.newOid!));
   const { loadBuiltinRulesCached } = await import('./rules-cache.js');
-  const code = await runScan(args, {
-    source: 'git-staged',
-    baseDir: repo.baseDir,
-    inline: true,
-    options: { builtinRules: await loadBuiltinRulesCached() },
-    async produce(ctx: ScanContext) {
-      const items: SourceItem[] = [];
-      added.forEach((c, i) => {
-        const o = objects[i]!;
-        if (o.data !== undefined && o.size > 0) items.push({ task: { kind: 'bytes', data: o.data }, origin: { path: c.path } });
-      });
-      await scanItems(ctx, items);
-      if (ctx.collector.count > 0) baseline = await headFingerprints(ctx, repo, changes);
+  const ctx = createContext(
+    {
+      showSecrets: args['show-secrets'],
+      quiet: args.quiet,
+      builtinRules: await loadBuiltinRulesCached(),
+      ...(args.config !== undefined ? { config: args.config } : {}),
     },
-    finalize: (findings: Finding[]) => (baseline === undefined ? findings : findings.filter((f) => !baseline!.has(f.fingerprint))),
-    after(findings: Finding[]) {
-      if (findings.length > 0 && !args.quiet) process.stderr.write(blockedMessage(findings.length));
-    },
+    repo.baseDir,
+    { inline: true },
+  );
+  const started = Date.now();
+  const items: SourceItem[] = [];
+  added.forEach((c, i) => {
+    const o = objects[i]!;
+    if (o.data !== undefined && o.size > 0) items.push({ task: { kind: 'bytes', data: o.data }, origin: { path: c.path } });
   });
+  try {
+    await scanItems(ctx, items);
+  } finally {
+    await ctx.scanner.close();
+  }
+  let findings = ctx.collector.findings();
+  if (findings.length > 0) {
+    const baseline = await headFingerprints(ctx, repo, changes);
+    findings = findings.filter((f) => !baseline.has(f.fingerprint));
+  }
+  ctx.stats.durationMs = Date.now() - started;
+  const code = emitReport({ source: 'git-staged', baseDir: repo.baseDir, findings, rules: ctx.rulesById, stats: ctx.stats }, args);
+  if (findings.length > 0 && !args.quiet) process.stderr.write(blockedMessage(findings.length));
   return code;
 }
 
