@@ -51,6 +51,7 @@ export async function runAction(env: ActionEnv = readActionEnv()): Promise<numbe
     env.event,
     () => repoQuery(openGit()),
   );
+  if (plan.kind === 'range' || plan.kind === 'full') openGit(); // a bad repository fails before anything is said
   for (const w of warnings) process.stdout.write(`::warning title=leakhound::${escapeData(w)}\n`);
   process.stderr.write(`leakhound: scanning ${plan.describe}\n`);
 
