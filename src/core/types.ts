@@ -47,6 +47,8 @@ export interface RuleDefinition {
   composite?: { parts: string[]; window: number };
   /** Rules this one is a more specific form of: where both match the same bytes, only this one reports. */
   supersedes?: string[];
+  /** Derived, not written by hand: the rule's pattern for the multi-pattern pass, when cached. */
+  prefilter?: string;
   /** File the rule was loaded from, for error messages. */
   file?: string;
 }

@@ -81,7 +81,17 @@ function secretGroupIndex(pattern: string): number {
   return index >= 1 ? 1 : 0;
 }
 
-export function compileRules(all: RuleDefinition[]): CompiledRuleSet {
+/** The pattern a rule contributes to the multi-pattern pass (see literals.ts). */
+export function prefilterFor(pattern: string): string {
+  return prefilterPattern(pattern, widenRepetitions(pattern));
+}
+
+export interface CompileOptions {
+  /** Rules whose regexes compile at once (validation of user-supplied rules); default none. */
+  eager?: (def: RuleDefinition) => boolean;
+}
+
+export function compileRules(all: RuleDefinition[], options: CompileOptions = {}): CompiledRuleSet {
   const composites = all.filter((d) => d.composite !== undefined);
   const defs = all.filter((d) => d.composite === undefined);
   const ids = new Set(defs.map((d) => d.id));
@@ -91,23 +101,40 @@ export function compileRules(all: RuleDefinition[]): CompiledRuleSet {
   }
   const rules: CompiledRule[] = defs.map((def) => {
     const where = `${def.file ?? 'rule'}: ${def.id}`;
-    const regex = compileRegex(def.pattern, 'g', where);
-    const locator = compileRegex(def.pattern, 'yd', where);
     const validate = def.validate === undefined ? undefined : validators[def.validate];
     if (def.validate !== undefined && validate === undefined) {
       throw new UserError(`${where}: unknown validator '${def.validate}' (known: ${Object.keys(validators).join(', ')})`);
     }
-    return {
+    // A rule's own regexes compile when the Set first selects it: a pre-commit scan of five files
+    // compiles a handful of rules, not hundreds. `options.eager` (rules from a user's config)
+    // compiles at once, so a bad pattern is reported before scanning starts.
+    let regex: RE2 | undefined;
+    let locator: RE2 | undefined;
+    let allow: RE2[] | undefined;
+    let identity: RE2 | null | undefined;
+    const rule: CompiledRule = {
       def,
-      regex,
-      locator,
+      get regex() {
+        return (regex ??= compileRegex(def.pattern, 'g', where));
+      },
+      get locator() {
+        return (locator ??= compileRegex(def.pattern, 'yd', where));
+      },
       secretGroup: secretGroupIndex(def.pattern),
-      allow: def.allow.map((a) => compileRegex(a, '', `${where} allow`)),
-      identity: def.identity === undefined ? undefined : compileRegex(def.identity, '', `${where} identity`),
+      get allow() {
+        return (allow ??= def.allow.map((a) => compileRegex(a, '', `${where} allow`)));
+      },
+      get identity() {
+        if (identity === undefined) identity = def.identity === undefined ? null : compileRegex(def.identity, '', `${where} identity`);
+        return identity ?? undefined;
+      },
       validate,
     };
+    if (options.eager?.(def)) void [rule.regex, rule.locator, rule.allow, rule.identity];
+    return rule;
   });
-  const widened = rules.map((r) => prefilterPattern(r.def.pattern, widenRepetitions(r.def.pattern)));
+  // kept on the definition: workers and the rules cache receive it and skip the analysis
+  const widened = rules.map((r) => (r.def.prefilter ??= prefilterFor(r.def.pattern)));
   return { rules, groups: buildGroups(widened, rules.map((_, i) => i)), composites };
 }
 

@@ -51,7 +51,8 @@ export function stderrWarn(quiet: boolean): Warn {
 export function createContext(options: ScanOptions, configRoot: string, mode: { inline?: boolean } = {}): ScanContext {
   const config = loadConfig(options.config, configRoot);
   const rules = applyRuleConfig(options.builtinRules ?? loadRuleDir(), config);
-  const compiled = compileRules(rules); // validates every pattern before any worker starts
+  // rules from the user's config compile at once, so a bad pattern is reported before any scanning
+  const compiled = compileRules(rules, { eager: (d) => config.file !== undefined && d.file === config.file });
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const allowRegexes = config.allowRegexes.map((r) => new RE2(r));
   const ignored = new Set([...config.allowFingerprints, ...(options.ignoredFingerprints ?? [])]);

@@ -31,6 +31,8 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     /* no cache yet, or unreadable: parse */
   }
   const rules = loadRuleDir();
+  const { prefilterFor } = await import('../../engine/compile.js');
+  for (const r of rules) if (r.composite === undefined) r.prefilter ??= prefilterFor(r.pattern);
   if (file !== undefined) {
     try {
       mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
