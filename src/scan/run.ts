@@ -3,6 +3,7 @@ import type { Finding } from '../core/types.js';
 import { createContext, type ScanContext, type ScanOptions } from './context.js';
 import { TriggerStep } from '../triggers/scan-step.js';
 import { loadBaseline, loadIgnoreFile } from '../findings/known.js';
+import { loadBuiltinRulesCached } from '../rules/cache.js';
 
 export interface RunSpec {
   /** Name of the source, written into reports ('dir', 'git', 'image', 'logs'). */
@@ -34,6 +35,7 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
       quiet: args.quiet,
       ...(args.config !== undefined ? { config: args.config } : {}),
       ...(args.threads !== undefined ? { threads: args.threads } : {}),
+      builtinRules: spec.options?.builtinRules ?? (await loadBuiltinRulesCached()),
       ...spec.options,
       ignoredFingerprints: known,
     },

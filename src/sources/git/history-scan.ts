@@ -8,7 +8,7 @@ import { gitSync } from './exec.js';
 import { attributeFindings, HistoryReader } from './history.js';
 import { historyRevs } from './meta.js';
 import type { Repo } from './repo.js';
-import { loadBuiltinRulesCached } from './rules-cache.js';
+import { loadBuiltinRulesCached } from '../../rules/cache.js';
 import { ScannedSet, stateDigest } from './state.js';
 
 export interface HistoryOptions {

@@ -11,7 +11,7 @@ import { gitSync, firstLine } from './exec.js';
 import { HistoryReader, relocateFindings } from './history.js';
 import { walkLog, type BlobOrigin } from './meta.js';
 import type { Repo } from './repo.js';
-import { loadBuiltinRulesCached } from './rules-cache.js';
+import { loadBuiltinRulesCached } from '../../rules/cache.js';
 import { warnAboutShape } from './history-scan.js';
 
 /** Up to this many blobs a range is scanned on the main thread: worker start-up would cost more. */

@@ -63,7 +63,7 @@ export async function runStaged(args: OutputArgs, repo: Repo): Promise<number> {
   const changes = stagedChanges(repo);
   const added = changes.filter((c) => c.newOid !== undefined);
   const objects = await readObjects(repo.target, added.map((c) => c.newOid!));
-  const { loadBuiltinRulesCached } = await import('./rules-cache.js');
+  const { loadBuiltinRulesCached } = await import('../../rules/cache.js');
   const ctx = createContext(
     {
       showSecrets: args['show-secrets'],

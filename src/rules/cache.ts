@@ -2,8 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { RuleDefinition } from '../../core/types.js';
-import { toolVersion } from '../../version.js';
+import type { RuleDefinition } from '../core/types.js';
+import { toolVersion } from '../version.js';
 
 /**
  * The built-in rules, parsed once and kept as JSON in the user's cache directory: parsing the YAML
@@ -13,7 +13,7 @@ import { toolVersion } from '../../version.js';
  * Rule examples are not kept: nothing secret-shaped is written to the user's home.
  */
 export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
-  const { builtinRulesDir, loadRuleDir } = await import('../../rules/load.js');
+  const { builtinRulesDir, loadRuleDir } = await import('./load.js');
   let key: string;
   let file: string | undefined;
   try {
@@ -31,7 +31,7 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     /* no cache yet, or unreadable: parse */
   }
   const rules = loadRuleDir();
-  const { prefilterFor } = await import('../../engine/compile.js');
+  const { prefilterFor } = await import('../engine/compile.js');
   for (const r of rules) if (r.composite === undefined) r.prefilter ??= prefilterFor(r.pattern);
   if (file !== undefined) {
     try {
