@@ -270,12 +270,17 @@ describe('schedule: full history, incremental between runs', () => {
     expect(results(r).some((x) => x.locations[0]!.physicalLocation.artifactLocation.uri === 'deploy.sh')).toBe(false);
   });
 
-  it('workflow_dispatch with incremental: false scans everything again and carries nothing', () => {
-    const r = night({ incremental: 'false' }, 'workflow_dispatch');
+  it('workflow_dispatch with incremental: false scans everything again and carries nothing; config sinks keep their store in state-dir', () => {
+    const sink = join(tmp, 'config-triggers.jsonl');
+    writeFileSync(join(ws, '.leakhound.yaml'), `sinks:\n  - type: jsonl\n    path: ${sink}\n`);
+    const r = night({ incremental: 'false', 'state-dir': 'audit-state' }, 'workflow_dispatch');
     expect(r.code).toBe(1);
     expect(r.outputs['scanned']).toBe('full history');
     expect(r.outputs['findings']).toBe('4');
     expect(results(r)).toHaveLength(4);
+    expect(existsSync(join(ws, 'audit-state', 'state.db'))).toBe(true);
+    expect(readFileSync(sink, 'utf8').trim().split('\n')).toHaveLength(4);
+    expectNoSecret(r, [sink]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OutputArgs } from '../cli/output.js';
+import { loadConfig } from '../config/config.js';
 import { UserError } from '../core/errors.js';
 import { emptyStats, type Finding } from '../core/types.js';
 import { loadBaseline, loadIgnoreFile } from '../findings/known.js';
@@ -55,6 +56,8 @@ export async function runAction(env: ActionEnv = readActionEnv()): Promise<numbe
   for (const w of warnings) process.stdout.write(`::warning title=leakhound::${escapeData(w)}\n`);
   process.stderr.write(`leakhound: scanning ${plan.describe}\n`);
 
+  // the trigger store goes into the cached state-dir, also when only the config turns triggers on
+  const triggerState = sinks.length > 0 || (plan.kind === 'full' && configWantsStore(config, openGit().baseDir)) ? { state: join(stateDir, 'state.db') } : {};
   let report: Report | undefined;
   const args: OutputArgs = {
     format: 'text',
@@ -62,7 +65,8 @@ export async function runAction(env: ActionEnv = readActionEnv()): Promise<numbe
     quiet: false,
     ...(config !== undefined ? { config } : {}),
     ...(baseline !== undefined ? { baseline } : {}),
-    ...(sinks.length > 0 ? { sink: sinks, state: join(stateDir, 'state.db') } : {}),
+    ...(sinks.length > 0 ? { sink: sinks } : {}),
+    ...triggerState,
     onReport: (r) => {
       report = r;
     },
@@ -125,6 +129,12 @@ async function runPlan(plan: ScanPlan, args: OutputArgs, openGit: () => Repo, gi
       return;
     }
   }
+}
+
+/** The config has a triggers section that names no store of its own. */
+function configWantsStore(config: string | undefined, root: string): boolean {
+  const c = loadConfig(config, root);
+  return c.triggers !== undefined && c.triggers.state === undefined;
 }
 
 function optionalPath(env: ActionEnv, id: 'config' | 'baseline'): string | undefined {
