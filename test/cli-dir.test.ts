@@ -251,3 +251,22 @@ describe('leakhound dir: reports', () => {
     }
   });
 });
+
+describe('leakhound dir: progress', () => {
+  it('draws a progress line on a terminal, not with --quiet, not in CI', () => {
+    const { dir, cleanup: c } = tempDir();
+    try {
+      for (let i = 0; i < 400; i++) writeFileSync(join(dir, `f${i}.txt`), `line ${i}\n`.repeat(200));
+      const underTty = (extra: string, env: Record<string, string>) =>
+        spawnSync('script', ['-qfec', `${process.execPath} ${join(import.meta.dirname, '..', 'bin', 'leakhound.js')} dir ${dir} ${extra} -o ${join(dir, 'out.txt')}`, '/dev/null'], {
+          encoding: 'utf8',
+          env: { ...process.env, LEAKHOUND_PROGRESS_INTERVAL_MS: '1', ...env },
+        }).stdout;
+      expect(underTty('', { CI: '' })).toMatch(/scanning: [\d,]+ files, .* findings, .*\/s/);
+      expect(underTty('--quiet', { CI: '' })).not.toContain('scanning:');
+      expect(underTty('', { CI: 'true' })).not.toContain('scanning:');
+    } finally {
+      c();
+    }
+  });
+});

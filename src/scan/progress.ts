@@ -16,7 +16,9 @@ export class Progress {
 
   start(): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => this.draw(), 250);
+    // the interval is tunable so the end-to-end test need not build a slow scan
+    const every = Number(process.env['LEAKHOUND_PROGRESS_INTERVAL_MS'] ?? 250);
+    this.timer = setInterval(() => this.draw(), Number.isFinite(every) && every > 0 ? every : 250);
     this.timer.unref();
   }
 
