@@ -10,7 +10,7 @@ interface ImageArgs extends OutputArgs {
   paths: string[];
   platform: string[];
   incremental: boolean;
-  state: string;
+  'image-state': string;
   'archive-depth': number;
 }
 
@@ -21,8 +21,8 @@ export const imageCommand = {
     withScanFlags(y)
       .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'docker save tarballs, OCI layout directories or tars (gzip/zstd ok)' })
       .option('platform', { type: 'string', array: true, default: [] as string[], describe: 'Only these platforms of a multi-platform index (os/arch[/variant]); default: all' })
-      .option('incremental', { type: 'boolean', default: false, describe: 'Skip layers scanned by earlier runs (recorded in --state)' })
-      .option('state', { type: 'string', default: DEFAULT_STATE_PATH, describe: 'State file for --incremental' })
+      .option('incremental', { type: 'boolean', default: false, describe: 'Skip layers scanned by earlier runs (recorded in --image-state)' })
+      .option('image-state', { type: 'string', default: DEFAULT_STATE_PATH, describe: 'Where --incremental records scanned layer digests' })
       .option('archive-depth', { type: 'number', default: 3, describe: 'How deep to open zip/jar/war/tar archives inside layers (0: never)' }),
   handler: async (args: ImageArgs): Promise<void> => {
     process.exitCode = await runImage(args);
@@ -38,7 +38,7 @@ export async function runImage(args: ImageArgs): Promise<number> {
   const scan = new ImageScan({
     platforms: args.platform,
     archiveDepth: depth,
-    ...(args.incremental ? { statePath: resolve(args.state) } : {}),
+    ...(args.incremental ? { statePath: resolve(args['image-state']) } : {}),
   });
   return runScan(args, {
     source: 'image',

@@ -157,15 +157,52 @@ export async function decompressed(
 export type TarEntry = Readable & { header: tar.Header };
 
 /**
- * The entries of a tar stream, one at a time; each must be read to its end (or resumed) before
- * the next. Truncation and corruption are thrown from the iteration.
+ * The entries of a tar stream, one at a time, each as a Node Readable with its header. The consumer
+ * may read an entry partly, fully, or not at all (even destroy it): whatever it leaves is drained
+ * before the next entry, so one bad member never stalls or kills the archive. Truncation and
+ * corruption of the archive itself are thrown from the iteration.
  */
 export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
   const ex = tar.extract();
   source.on('error', (e) => ex.destroy(e));
   source.pipe(ex as unknown as NodeJS.WritableStream);
   try {
-    for await (const entry of ex) yield entry as unknown as TarEntry;
+    for await (const raw of ex) {
+      // tar-stream entries are streamx streams: destroying one destroys the whole extract, so the
+      // consumer gets a Node stream fed by pulling, and never the entry itself
+      const it = (raw as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      let finished = false;
+      let inflight: Promise<IteratorResult<Buffer>> | undefined;
+      const pull = async function* (): AsyncGenerator<Buffer> {
+        for (;;) {
+          inflight = it.next();
+          const r = await inflight;
+          inflight = undefined;
+          if (r.done) {
+            finished = true;
+            return;
+          }
+          yield r.value;
+        }
+      };
+      const node = Readable.from(pull(), { objectMode: false, highWaterMark: 256 * 1024 }) as TarEntry;
+      node.header = (raw as unknown as { header: tar.Header }).header;
+      yield node;
+      if (finished) continue;
+      if (!node.destroyed) {
+        await new Promise<void>((resolve) => {
+          node.once('close', resolve);
+          node.resume();
+        });
+      }
+      if (!finished) {
+        if (inflight) await inflight.catch(() => undefined);
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+        }
+      }
+    }
   } finally {
     if (!source.destroyed) source.destroy();
   }
