@@ -73,3 +73,24 @@ describe('config file', () => {
     expect(missing.stderr).toMatch(/cannot read config .*nope\.yaml: ENOENT/);
   });
 });
+
+describe('allow.paths applies to every source', () => {
+  it('git history findings under an allowed path are not reported', async () => {
+    const { TestRepo } = await import('./helpers/git-repo.js');
+    const { dir: repoDir, cleanup: done } = tempDir();
+    try {
+      const repo = new TestRepo(repoDir);
+      repo.commit('fixtures and code', {
+        'fixtures/keys.env': `T=${githubToken()}\n`,
+        'src/app.js': `const t = "${githubToken()}";\n`,
+        '.leakhound.yaml': 'allow:\n  paths: ["fixtures/**"]\n',
+      });
+      const r = runCli(['git', repoDir, '-f', 'json']);
+      expect(r.code).toBe(1);
+      const paths = (JSON.parse(r.stdout) as { findings: { locations: { path: string }[] }[] }).findings.flatMap((f) => f.locations.map((l) => l.path));
+      expect(paths).toEqual(['src/app.js']);
+    } finally {
+      done();
+    }
+  });
+});

@@ -9,6 +9,11 @@ export interface CollectOptions {
   allowRegexes: RE2[];
   /** Fingerprints the user has marked as known (ignore file, baseline). */
   ignoredFingerprints: ReadonlySet<string>;
+  /**
+   * Paths the config allows (`allow.paths`): nothing found there is reported, whatever the source.
+   * The dir walker also skips them before reading; history, images and logs are filtered here.
+   */
+  allowedPath?: (path: string) => boolean;
 }
 
 const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
@@ -32,6 +37,7 @@ export class FindingCollector {
   }
 
   add(origin: Origin, hits: readonly Hit[]): void {
+    if (this.options.allowedPath?.(origin.path)) return;
     for (const hit of dropShadowed(dropAllowed(hits, this.options.allowRegexes), this.rules)) {
       this.addOne(origin, hit);
     }
@@ -103,9 +109,10 @@ function dropShadowed(hits: readonly Hit[], rules: ReadonlyMap<string, RuleDefin
   if (hits.length < 2) return [...hits];
   const rank = (h: Hit): number => CONFIDENCE_RANK[rules.get(h.ruleId)?.confidence ?? 'low'];
   const len = (h: Hit): number => Buffer.byteLength(h.secret);
+  const supersedes = (a: Hit, b: Hit): boolean => rules.get(a.ruleId)?.supersedes?.includes(b.ruleId) ?? false;
+  // a rule that declares it supersedes another wins even when it is the less confident one
   const beats = (o: Hit, h: Hit): boolean =>
-    rules.get(o.ruleId)?.composite === undefined &&
-    (rank(o) > rank(h) || (rules.get(o.ruleId)?.supersedes?.includes(h.ruleId) ?? false));
+    rules.get(o.ruleId)?.composite === undefined && !supersedes(h, o) && (rank(o) > rank(h) || supersedes(o, h));
   return hits.filter(
     (h) =>
       !hits.some((o) => o !== h && beats(o, h) && o.offset <= h.offset && o.offset + len(o) >= h.offset + len(h)) &&
@@ -126,4 +133,19 @@ export function compareLocations(a: Location, b: Location): number {
     a.column - b.column ||
     cmp(JSON.stringify(a.properties ?? {}), JSON.stringify(b.properties ?? {}))
   );
+}
+
+/**
+ * Drops locations under allowed paths, and findings left with none. Sources that learn a location's
+ * path only after scanning (git history maps blobs to paths at the end) are filtered here.
+ */
+export function dropAllowedLocations(findings: Finding[], allowedPath: ((path: string) => boolean) | undefined): Finding[] {
+  if (!allowedPath) return findings;
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const locations = f.locations.filter((l) => !allowedPath(l.path));
+    if (locations.length === f.locations.length) out.push(f);
+    else if (locations.length > 0) out.push({ ...f, locations });
+  }
+  return out;
 }

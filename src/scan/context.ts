@@ -1,4 +1,5 @@
 import RE2 from 're2';
+import picomatch from 'picomatch';
 import type { Origin, RuleDefinition, ScanStats } from '../core/types.js';
 import { emptyStats } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -36,6 +37,8 @@ export interface ScanContext {
   progress: Progress;
   warn: Warn;
   warnings: number;
+  /** `allow.paths` of the config as a matcher, when it has any. */
+  allowedPath: ((path: string) => boolean) | undefined;
 }
 
 export function stderrWarn(quiet: boolean): Warn {
@@ -56,11 +59,14 @@ export function createContext(options: ScanOptions, configRoot: string, mode: { 
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const allowRegexes = config.allowRegexes.map((r) => new RE2(r));
   const ignored = new Set([...config.allowFingerprints, ...(options.ignoredFingerprints ?? [])]);
+  const allowedPath = config.allowPaths.length > 0 ? picomatch(config.allowPaths, { dot: true }) : undefined;
   const collector = new FindingCollector(rulesById, {
     showSecrets: options.showSecrets,
     allowRegexes,
     ignoredFingerprints: ignored,
+    ...(allowedPath ? { allowedPath: (p: string) => allowedPath(p) } : {}),
   });
+  const allowedPathFn = allowedPath ? (p: string) => allowedPath(p) : undefined;
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`--threads must be an integer from 1 to 256, got ${String(options.threads)}`);
   const scanner: Scanner = mode.inline ? new InlineScanner(compiled) : new WorkerPool(rules, threads);
@@ -76,6 +82,7 @@ export function createContext(options: ScanOptions, configRoot: string, mode: { 
     progress: new Progress(progressWanted(options.quiet), stats, () => collector.count),
     warn: () => undefined,
     warnings: 0,
+    allowedPath: allowedPathFn,
   };
   const base = stderrWarn(options.quiet);
   ctx.warn = (m) => {

@@ -4,6 +4,7 @@ import { createContext, type ScanContext, type ScanOptions } from './context.js'
 import { TriggerStep } from '../triggers/scan-step.js';
 import { loadBaseline, loadIgnoreFile } from '../findings/known.js';
 import { loadBuiltinRulesCached } from '../rules/cache.js';
+import { dropAllowedLocations } from '../findings/collect.js';
 
 export interface RunSpec {
   /** Name of the source, written into reports ('dir', 'git', 'image', 'logs'). */
@@ -61,6 +62,7 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
   ctx.stats.durationMs = Date.now() - started;
   let findings = ctx.collector.findings();
   if (spec.finalize) findings = await spec.finalize(findings, ctx);
+  findings = dropAllowedLocations(findings, ctx.allowedPath);
   const code = emitReport({ source: spec.source, baseDir: spec.baseDir, findings, rules: ctx.rulesById, stats: ctx.stats }, args);
   if (triggers) await triggers.run(findings, { source: spec.source, baseDir: spec.baseDir, rules: ctx.rulesById }, ctx.warn);
   if (spec.after) await spec.after(findings, ctx);

@@ -1,5 +1,6 @@
 import { emitReport, type OutputArgs } from '../../cli/output.js';
 import { fingerprintOf } from '../../findings/fingerprint.js';
+import { dropAllowedLocations } from '../../findings/collect.js';
 import { createContext, scanItems, type ScanContext, type SourceItem } from '../../scan/context.js';
 import { runTask } from '../../workers/task.js';
 import { readObjects } from './catfile.js';
@@ -64,11 +65,16 @@ export async function runStaged(args: OutputArgs, repo: Repo): Promise<number> {
   const added = changes.filter((c) => c.newOid !== undefined);
   const objects = await readObjects(repo.target, added.map((c) => c.newOid!));
   const { loadBuiltinRulesCached } = await import('../../rules/cache.js');
+  const { loadBaseline, loadIgnoreFile } = await import('../../findings/known.js');
   const ctx = createContext(
     {
       showSecrets: args['show-secrets'],
       quiet: args.quiet,
       builtinRules: await loadBuiltinRulesCached(),
+      ignoredFingerprints: [
+        ...loadIgnoreFile(args['ignore-file'], repo.baseDir),
+        ...(args.baseline !== undefined ? loadBaseline(args.baseline) : []),
+      ],
       ...(args.config !== undefined ? { config: args.config } : {}),
     },
     repo.baseDir,
@@ -85,7 +91,7 @@ export async function runStaged(args: OutputArgs, repo: Repo): Promise<number> {
   } finally {
     await ctx.scanner.close();
   }
-  let findings = ctx.collector.findings();
+  let findings = dropAllowedLocations(ctx.collector.findings(), ctx.allowedPath);
   if (findings.length > 0) {
     const baseline = await headFingerprints(ctx, repo, changes);
     findings = findings.filter((f) => !baseline.has(f.fingerprint));
@@ -113,7 +119,7 @@ function blockedMessage(n: number): string {
     `leakhound: commit blocked: the staged changes add ${n === 1 ? 'a secret' : `${n} secrets`} (file:line:column and rule above).`,
     '  Remove it from the file, or if it is not a real secret (a false positive):',
     '    - append a `leakhound:allow` comment on that line, or',
-    '    - add its fingerprint under `allow: fingerprints:` in .leakhound.yaml',
+    '    - add its fingerprint to .leakhound-fingerprints (or under `allow: fingerprints:` in .leakhound.yaml)',
     '  A real secret that was ever pushed must be rotated. To commit anyway: git commit --no-verify',
     '',
   ].join('\n');
