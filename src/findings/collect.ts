@@ -115,10 +115,21 @@ function dropShadowed(hits: readonly Hit[], rules: ReadonlyMap<string, RuleDefin
     rules.get(o.ruleId)?.composite === undefined && !supersedes(h, o) && (rank(o) > rank(h) || supersedes(o, h));
   return hits.filter(
     (h) =>
-      !hits.some((o) => o !== h && beats(o, h) && o.offset <= h.offset && o.offset + len(o) >= h.offset + len(h)) &&
+      !hits.some((o) => o !== h && beats(o, h) && covers(o, h, len)) &&
       // the same secret found by a stronger rule elsewhere in the input also wins
       !hits.some((o) => o !== h && beats(o, h) && o.secret === h.secret),
   );
+}
+
+/**
+ * Whether o's bytes include h's. A hit found in decoded content (base64, percent-encoding) stands
+ * for the whole encoded segment, whose extent only its line and columns tell.
+ */
+function covers(o: Hit, h: Hit, len: (h: Hit) => number): boolean {
+  if (o.decodedFrom === undefined) return o.offset <= h.offset && o.offset + len(o) >= h.offset + len(h);
+  const startsBefore = o.line < h.line || (o.line === h.line && o.column <= h.column);
+  const endsAfter = o.endLine > h.endLine || (o.endLine === h.endLine && o.endColumn >= h.endColumn);
+  return startsBefore && endsAfter;
 }
 
 function cmp(a: string, b: string): number {
