@@ -3,7 +3,7 @@ import type { RuleDefinition } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { validators } from './validators/index.js';
 import { widenRepetitions } from './prefilter.js';
-import { prefilterPattern } from './literals.js';
+import { LITERAL_PREFILTER_START, prefilterPattern } from './literals.js';
 
 export interface CompiledRule {
   def: RuleDefinition;
@@ -81,6 +81,10 @@ function secretGroupIndex(pattern: string): number {
   return index >= 1 ? 1 : 0;
 }
 
+function isLiteralPrefilter(p: string): boolean {
+  return p.startsWith(LITERAL_PREFILTER_START);
+}
+
 /** The pattern a rule contributes to the multi-pattern pass (see literals.ts). */
 export function prefilterFor(pattern: string): string {
   return prefilterPattern(pattern, widenRepetitions(pattern));
@@ -135,7 +139,11 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
   });
   // kept on the definition: workers and the rules cache receive it and skip the analysis
   const widened = rules.map((r) => (r.def.prefilter ??= prefilterFor(r.def.pattern)));
-  return { rules, groups: buildGroups(widened, rules.map((_, i) => i)), composites };
+  // Literal prefilters make a fast automaton; the few widened patterns (rules without a usable
+  // literal) slow any Set they join, so they get their own.
+  const literal = rules.map((_, i) => i).filter((i) => isLiteralPrefilter(widened[i]!));
+  const other = rules.map((_, i) => i).filter((i) => !isLiteralPrefilter(widened[i]!));
+  return { rules, groups: [...buildGroups(widened, literal), ...buildGroups(widened, other)], composites };
 }
 
 /**

@@ -17,7 +17,7 @@ interface Info {
 
 const MAX_SET = 64;
 const MAX_LEN = 48;
-export const MIN_LITERAL = 3;
+export const MIN_LITERAL = 2;
 
 class Unsupported extends Error {}
 
@@ -281,7 +281,8 @@ export function requiredLiterals(pattern: string): string[] | undefined {
   }
   const lits = best(info.exact, info.req);
   // generic key names score low but are still far better than no literal at all
-  if (!lits || lits.some((l) => l.length < MIN_LITERAL)) return undefined;
+  // two characters are enough only when one is punctuation ("q~", "-us"): "cf" or "ac" occur everywhere
+  if (!lits || lits.some((l) => l.length < MIN_LITERAL || (l.length < 3 && /^[a-z0-9]+$/.test(l)))) return undefined;
   // a literal containing another one of the set is implied by it
   const sorted = [...lits].sort((a, b) => a.length - b.length);
   const kept: string[] = [];
@@ -290,10 +291,15 @@ export function requiredLiterals(pattern: string): string[] | undefined {
 }
 
 const META = /[\\^$.|?*+()[\]{}]/g;
+/** How a literal prefilter pattern starts (a widened pattern never does). */
+export const LITERAL_PREFILTER_START = '(?i:';
 
 /** The Set pattern for a rule: its required literals, case-insensitive; else the widened pattern. */
 export function prefilterPattern(pattern: string, widened: string): string {
   const lits = requiredLiterals(pattern);
   if (!lits) return widened;
-  return `(?i:${lits.map((l) => l.replace(META, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')).join('|')})`;
+  return `${LITERAL_PREFILTER_START}${lits.map((l) => l.replace(META, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')).join('|')})`;
 }
+
+/** Changes whenever the analysis does: cached prefilters from another version are recomputed. */
+export const PREFILTER_VERSION = 2;

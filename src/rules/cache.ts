@@ -17,7 +17,8 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
   let key: string;
   let file: string | undefined;
   try {
-    const h = createHash('sha256').update(toolVersion).update('\0').update(builtinRulesDir);
+    const { PREFILTER_VERSION } = await import('../engine/literals.js');
+    const h = createHash('sha256').update(toolVersion).update(`\0${PREFILTER_VERSION}\0`).update(builtinRulesDir);
     for (const f of readdirSync(builtinRulesDir).sort()) {
       if (!f.endsWith('.yaml') && !f.endsWith('.yml')) continue;
       const st = statSync(join(builtinRulesDir, f));
