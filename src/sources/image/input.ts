@@ -1,10 +1,11 @@
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, posix, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError } from '../../core/errors.js';
 import { isTarHeader, sniffCompression } from '../archive/magic.js';
 import { decompressed, readAll, tarEntries } from '../archive/stream.js';
 import { safeMemberName } from '../archive/nested.js';
+import { indexTar } from './tar-index.js';
 
 /** Metadata files (manifests, configs, indexes) are small; anything bigger is not kept in memory. */
 const METADATA_MAX = 8 * 2 ** 20;
@@ -81,7 +82,8 @@ class DirInput implements ImageInput {
 }
 
 /**
- * A tar of an image (docker save, or an OCI layout tarred), possibly gzip/zstd compressed.
+ * A compressed tar of an image (docker save | gzip, or an OCI layout tarred and compressed): no
+ * offsets to seek to, so it is read as a stream.
  *
  * Two passes over the file, never a spill to disk and never a whole layer in memory: `docker save`
  * writes manifest.json and index.json after the layer blobs, so the first pass can only learn which
@@ -195,6 +197,81 @@ class TarInput implements ImageInput {
   }
 }
 
+/**
+ * An uncompressed image tar (what `docker save` writes): indexed by its headers alone, then each
+ * wanted blob is streamed straight from its byte range, in layer order, with no second pass and
+ * no tar parsing of the outer file on the way.
+ */
+class SeekableTarInput implements ImageInput {
+  private readonly entries = new Map<string, { offset: number; size: number }>();
+  private readonly links = new Map<string, string>();
+
+  constructor(private readonly file: string) {}
+
+  get label(): string {
+    return this.file;
+  }
+
+  index(warn: Warn): void {
+    const { entries, damage } = indexTar(this.file);
+    if (entries.length === 0) throw new UserError(`${this.file}: not a readable image tar${damage ? ` (${damage})` : ''}`);
+    if (damage) warn(`${this.file}: ${damage} after ${entries.length} entries; scanning what is intact`);
+    for (const e of entries) {
+      const name = blobPathOf(e.name);
+      if (name === undefined) {
+        if (e.name !== './' && e.name !== '.') warn(`${this.file}: entry '${e.name}' has an unsafe path, skipped`);
+        continue;
+      }
+      if (e.type === 'symlink' || e.type === 'link') {
+        const t = blobPathOf(e.type === 'symlink' ? posix.join(posix.dirname(name), e.linkname) : e.linkname);
+        if (t !== undefined) this.links.set(name, t);
+      } else if (e.type === 'file') this.entries.set(name, { offset: e.offset, size: e.size });
+    }
+  }
+
+  private resolve(path: string): string {
+    let p = path;
+    for (let i = 0; i < 16 && this.links.has(p); i++) p = this.links.get(p)!;
+    return p;
+  }
+
+  has(path: string): boolean {
+    return this.entries.has(this.resolve(path));
+  }
+
+  readMetadata(path: string): Buffer | undefined {
+    const e = this.entries.get(this.resolve(path));
+    if (e === undefined || e.size > METADATA_MAX) return undefined;
+    const fd = openSync(this.file, 'r');
+    try {
+      const b = Buffer.alloc(e.size);
+      readSync(fd, b, 0, e.size, e.offset);
+      return b;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async streamBlobs(wanted: readonly string[], handler: (path: string, stream: Readable, size: number) => Promise<void>): Promise<Set<string>> {
+    const missing = new Set<string>();
+    const done = new Set<string>();
+    for (const w of wanted) {
+      const t = this.resolve(w);
+      const e = this.entries.get(t);
+      if (e === undefined) {
+        missing.add(w);
+        continue;
+      }
+      if (done.has(t)) continue;
+      done.add(t);
+      const stream = e.size === 0 ? Readable.from([]) : createReadStream(this.file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
+      await handler(w, stream, e.size);
+      if (!stream.destroyed) stream.destroy();
+    }
+    return missing;
+  }
+}
+
 function looksLikeJson(data: Buffer): boolean {
   for (let i = 0; i < data.length && i < 64; i++) {
     const b = data[i]!;
@@ -231,6 +308,11 @@ export async function openImageInput(path: string, warn: Warn): Promise<ImageInp
   const h = head.subarray(0, n);
   if (sniffCompression(h) === 'none' && !isTarHeader(h)) {
     throw new UserError(`${path}: not an image: expected a docker save tarball, an OCI layout (directory or tar), gzip or zstd compressed or not`);
+  }
+  if (sniffCompression(h) === 'none') {
+    const input = new SeekableTarInput(path);
+    input.index(warn);
+    return input;
   }
   const input = new TarInput(path);
   await input.index(warn);
