@@ -520,7 +520,28 @@ function negatives(rng: Rng): NegativeFile[] {
     'SENDGRID_API_KEY=SG.XXXXXXXXXXXXXXXXXXXXXX.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
     'API_TOKEN=dummy-token-for-local-dev',
     'JWT_SECRET=replace-me-with-a-long-random-string',
+    'GITHUB_PAT=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'OPENAI_API_KEY=sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    'AWS_ACCESS_KEY_ID=AKIAXXXXXXXXXXXXXXXX',
+    'SLACK_WEBHOOK=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+    'MONGO_URI=mongodb+srv://<username>:<password>@cluster0.mongodb.net/app',
+    'REDIS_URL=redis://:${REDIS_PASSWORD}@cache:6379/0',
   ]);
+  add('placeholder', 'CI and infrastructure references', 'yaml', '.github/workflows/deploy.yml', [
+    'env:',
+    '  DB_PASSWORD: ${{ secrets.DB_PASSWORD }}',
+    '  NPM_TOKEN: ${{ secrets.NPM_TOKEN }}',
+    '  api_key: !vault |',
+    '  client_secret: "%CLIENT_SECRET%"',
+  ]);
+  add('placeholder', 'terraform references', 'tf', 'db.tf', [
+    'resource "aws_db_instance" "main" {',
+    '  password = random_password.db.result',
+    '  api_key  = var.datadog_api_key',
+    '  client_secret = data.azurerm_key_vault_secret.sp.value',
+    '}',
+  ]);
+  add('placeholder', 'docs private key', 'text', 'docs/tls.md', ['-----BEGIN RSA PRIVATE KEY-----', '...', '-----END RSA PRIVATE KEY-----', 'curl https://user:pass@example.com/api']);
   add('placeholder', 'helm template', 'yaml', 'templates/secret.yaml', [
     'stringData:',
     '  password: {{ .Values.postgresql.auth.password | quote }}',
@@ -583,6 +604,7 @@ function negatives(rng: Rng): NegativeFile[] {
   // UUIDs
   add('uuid', 'ids in JSON and logs', 'json', 'events.json', ['{', `  "id": "${uuid(rng)}",`, `  "requestId": "${uuid(rng)}",`, `  "tenant_id": "${uuid(rng)}",`, `  "subscriptionId": "${uuid(rng)}",`, `  "correlation-id": "${uuid(rng)}"`, '}']);
   add('uuid', 'log lines', 'log', 'access.log', [`2024-05-01T12:01:00Z INFO request_id=${uuid(rng)} trace_id=${rng.str(32, HEX)} span_id=${rng.str(16, HEX)}`, `2024-05-01T12:01:01Z INFO session=${uuid(rng)} user=${uuid(rng)}`]);
+  add('uuid', 'OAuth client ids', 'yaml', 'oauth.yaml', ['oauth:', `  client_id: ${uuid(rng)}`, `  tenantId: "${uuid(rng)}"`, `  app_id: ${uuid(rng)}`]);
   add('uuid', 'project guids', 'xml', 'App.csproj', [`<ProjectGuid>{${uuid(rng).toUpperCase()}}</ProjectGuid>`, `<UserSecretsId>${uuid(rng)}</UserSecretsId>`]);
   // public keys and certificates
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { basename } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { RuleDefinition } from '../src/core/types.js';
 import { loadRuleDir } from '../src/rules/load.js';
 import { FULL, generateCorpus, type Corpus, type CorpusOptions, type Planted } from './quality-corpus.js';
@@ -42,7 +41,8 @@ export interface QualityResult {
   scanSeconds: number;
 }
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
+// dist/bench/quality.js when built, bench/quality.ts under vitest
+const repoRoot = basename(resolve(import.meta.dirname, '..')) === 'dist' ? resolve(import.meta.dirname, '..', '..') : resolve(import.meta.dirname, '..');
 export const cliPath = join(repoRoot, 'bin', 'leakhound.js');
 
 /** Runs `leakhound dir <corpus> -f json --no-ignore` and returns its findings. */
@@ -56,6 +56,7 @@ export function scanCorpus(dir: string): { findings: ReportFinding[]; seconds: n
 
 export function evaluate(corpus: Corpus, rules: RuleDefinition[], findings: ReportFinding[], scanSeconds: number): QualityResult {
   const familyOf = new Map(rules.map((r) => [r.id, basename(r.file ?? 'config')]));
+  const byId = new Map(rules.map((r) => [r.id, r]));
   const byPath = new Map<string, Planted[]>();
   for (const p of corpus.planted) {
     const list = byPath.get(p.path) ?? [];
@@ -87,7 +88,8 @@ export function evaluate(corpus: Corpus, rules: RuleDefinition[], findings: Repo
     const ids = hitsOf.get(p) ?? [];
     if (ids.some((id) => familyOf.get(id) === p.group)) {
       s.found++;
-      const others = [...new Set(ids.filter((id) => familyOf.get(id) !== p.group))];
+      const parts = new Set(byId.get(p.label)?.composite?.parts ?? []); // a pair's parts report on their own
+      const others = [...new Set(ids.filter((id) => familyOf.get(id) !== p.group && !parts.has(id)))];
       if (others.length > 0) alsoReported.push(`${p.label} (${p.context}) also reported as ${others.join(', ')} at ${p.path}:${p.line}`);
     } else {
       s.missed.push(p);

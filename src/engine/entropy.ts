@@ -34,7 +34,8 @@ export function randomLookingThreshold(s: string): number {
   const cap = Math.log2(Math.max(n, 2));
   switch (charsetOf(s)) {
     case 'hex':
-      return Math.min(3.0, cap - 0.9);
+      // 16 random hex characters average about 3.3 bits with a wide spread: a larger margin
+      return Math.min(2.9, cap - 1.5);
     case 'alnum':
       return Math.min(3.7, cap - 0.9);
     case 'base64':
