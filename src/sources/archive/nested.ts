@@ -169,23 +169,18 @@ async function* tarMembers(path: string, data: Buffer, limits: NestedLimits, war
     }
     for await (const entry of tarEntries(body)) {
       const h = entry.header;
-      if (h.type !== 'file' && h.type !== 'contiguous-file') {
-        entry.resume();
-        continue;
-      }
+      if (h.type !== 'file' && h.type !== 'contiguous-file') continue;
       const name = safeMemberName(h.name);
       if (name === undefined) {
         warn(`${path}: member '${h.name}' has an unsafe path, skipped`);
-        entry.resume();
         continue;
       }
       if (h.size > limits.maxEntryBytes) {
         warn(`${path}!/${name}: ${h.size} bytes, larger than the ${limits.maxEntryBytes}-byte cap for archive members, skipped`);
-        entry.resume();
         continue;
       }
       charge(budget, h.size, limits, path);
-      const buf = await readAll(entry, h.size, limits.maxEntryBytes);
+      const buf = await entry.read();
       yield { path: `${path}!/${name}`, data: buf };
     }
   } catch (e) {

@@ -154,13 +154,21 @@ export async function decompressed(
   return { stream: guard, compression };
 }
 
-export type TarEntry = Readable & { header: tar.Header };
+
+/** One member of a tar being read: read it whole, or as a stream, or ignore it (it is then skipped). */
+export interface TarEntry {
+  header: tar.Header;
+  /** The member's bytes in one Buffer owning its memory (transferable to a worker). */
+  read(): Promise<Buffer>;
+  /** The member as a Node stream, for members too large to hold. */
+  stream(): Readable;
+}
 
 /**
- * The entries of a tar stream, one at a time, each as a Node Readable with its header. The consumer
- * may read an entry partly, fully, or not at all (even destroy it): whatever it leaves is drained
- * before the next entry, so one bad member never stalls or kills the archive. Truncation and
- * corruption of the archive itself are thrown from the iteration.
+ * The members of a tar stream, one at a time. The consumer may read a member whole, as a stream
+ * (partly, fully, or destroying it), or not at all: whatever it leaves is drained before the next
+ * member, so one bad member never stalls or kills the archive. Truncation and corruption of the
+ * archive itself are thrown from the iteration.
  */
 export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
   const ex = tar.extract();
@@ -168,31 +176,52 @@ export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
   source.pipe(ex as unknown as NodeJS.WritableStream);
   try {
     for await (const raw of ex) {
-      // tar-stream entries are streamx streams: destroying one destroys the whole extract, so the
-      // consumer gets a Node stream fed by pulling, and never the entry itself
+      // tar-stream members are streamx streams, and destroying one destroys the whole extract: the
+      // consumer never gets the member itself, only its bytes or a Node stream fed by pulling
+      const header = (raw as unknown as { header: tar.Header }).header;
       const it = (raw as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       let finished = false;
       let inflight: Promise<IteratorResult<Buffer>> | undefined;
-      const pull = async function* (): AsyncGenerator<Buffer> {
-        for (;;) {
-          inflight = it.next();
-          const r = await inflight;
-          inflight = undefined;
-          if (r.done) {
-            finished = true;
-            return;
-          }
-          yield r.value;
+      let node: Readable | undefined;
+      const next = async (): Promise<Buffer | undefined> => {
+        inflight = it.next();
+        const r = await inflight;
+        inflight = undefined;
+        if (r.done) {
+          finished = true;
+          return undefined;
         }
+        return r.value;
       };
-      const node = Readable.from(pull(), { objectMode: false, highWaterMark: 256 * 1024 }) as TarEntry;
-      node.header = (raw as unknown as { header: tar.Header }).header;
-      yield node;
+      const entry: TarEntry = {
+        header,
+        read: async () => {
+          const out = Buffer.allocUnsafeSlow(header.size);
+          let pos = 0;
+          for (let c = await next(); c !== undefined; c = await next()) {
+            const n = Math.min(c.length, out.length - pos);
+            c.copy(out, pos, 0, n);
+            pos += n;
+          }
+          return pos === out.length ? out : ownedCopy(out.subarray(0, pos));
+        },
+        stream: () => {
+          node ??= Readable.from(
+            (async function* () {
+              for (let c = await next(); c !== undefined; c = await next()) yield c;
+            })(),
+            { objectMode: false, highWaterMark: 256 * 1024 },
+          );
+          return node;
+        },
+      };
+      yield entry;
       if (finished) continue;
-      if (!node.destroyed) {
+      if (node !== undefined && !node.destroyed) {
+        const n = node;
         await new Promise<void>((resolve) => {
-          node.once('close', resolve);
-          node.resume();
+          n.once('close', resolve);
+          n.resume();
         });
       }
       if (!finished) {

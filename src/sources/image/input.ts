@@ -3,7 +3,7 @@ import { join, posix, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { UserError } from '../../core/errors.js';
 import { isTarHeader, sniffCompression } from '../archive/magic.js';
-import { decompressed, readAll, tarEntries } from '../archive/stream.js';
+import { decompressed, tarEntries } from '../archive/stream.js';
 import { safeMemberName } from '../archive/nested.js';
 import { indexTar } from './tar-index.js';
 
@@ -118,29 +118,22 @@ class TarInput implements ImageInput {
         const name = blobPathOf(h.name);
         if (name === undefined) {
           if (h.name !== './' && h.name !== '.') warn(`${this.file}: entry '${h.name}' has an unsafe path, skipped`);
-          entry.resume();
           continue;
         }
         if (h.type === 'symlink' || h.type === 'link') {
           const target = h.type === 'symlink' ? posix.join(posix.dirname(name), h.linkname) : h.linkname;
           const t = blobPathOf(target);
           if (t !== undefined) this.links.set(name, t);
-          entry.resume();
           continue;
         }
-        if (h.type !== 'file' && h.type !== 'contiguous-file') {
-          entry.resume();
-          continue;
-        }
+        if (h.type !== 'file' && h.type !== 'contiguous-file') continue;
         this.entries.set(name, h.size);
         if (h.size <= METADATA_MAX && this.keptBytes + h.size <= METADATA_TOTAL_MAX) {
-          const data = await readAll(entry, h.size, METADATA_MAX);
+          const data = await entry.read();
           if (looksLikeJson(data)) {
             this.metadata.set(name, data);
             this.keptBytes += data.length;
           }
-        } else {
-          entry.resume();
         }
       }
     } catch (e) {
@@ -178,15 +171,11 @@ class TarInput implements ImageInput {
     try {
       for await (const entry of tarEntries(stream)) {
         const name = blobPathOf(entry.header.name);
-        if (name === undefined || !pending.has(name) || (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file')) {
-          entry.resume();
-          continue;
-        }
+        if (name === undefined || !pending.has(name) || (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file')) continue;
         pending.delete(name);
         // the first path naming this entry gets the stream; later ones are the same blob (skipped by digest)
         const path = byTarget.get(name)![0]!;
-        await handler(path, entry, entry.header.size);
-        if (!entry.readableEnded) entry.resume();
+        await handler(path, entry.stream(), entry.header.size);
         if (pending.size === 0) break;
       }
     } catch {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { archiveKind, expandArchive, safeMemberName, type NestedLimits } from '../archive/nested.js';
-import { readAll, tarEntries } from '../archive/stream.js';
+import { tarEntries } from '../archive/stream.js';
 import { recordWhiteout, type Whiteouts } from './whiteouts.js';
 
 /** A file of a layer (or of an archive inside one), ready to scan. */
@@ -27,25 +27,19 @@ export async function* layerFiles(tarStream: Readable, label: string, w: Whiteou
   for await (const entry of tarEntries(tarStream)) {
     const h = entry.header;
     if (h.type !== 'file' && h.type !== 'contiguous-file') {
-      entry.resume();
       continue;
     }
     const path = safeMemberName(h.name);
     if (path === undefined) {
       options.warn(`${label}: entry '${h.name}' has an unsafe path, skipped`);
-      entry.resume();
       continue;
     }
-    if (recordWhiteout(w, path) || h.size === 0) {
-      entry.resume();
-      continue;
-    }
+    if (recordWhiteout(w, path) || h.size === 0) continue;
     if (h.size > options.largeFile) {
-      await options.onLarge(path, entry, h.size);
-      if (!entry.readableEnded) entry.resume();
+      await options.onLarge(path, entry.stream(), h.size);
       continue;
     }
-    const data = await readAll(entry, h.size, options.largeFile);
+    const data = await entry.read();
     if (options.nested.maxDepth > 0 && archiveKind(path, data.subarray(0, 512)) !== undefined) {
       let any = false;
       for await (const inner of expandArchive(path, data, 0, options.nested, (m) => options.warn(`${label}: ${m}`))) {
