@@ -289,6 +289,16 @@ describe('leakhound triggers list|ack|deliver|retry', () => {
     expect(retry.code, retry.stderr).toBe(0);
     expect(retry.stdout).toMatch(/^1 trigger queued again for every sink\n/);
     expect(lines(join(d, 'out.jsonl')).map((e) => e.id)).toEqual([pending[1]!.id, pending[1]!.id]);
+
+    // re-opened: the next scan queues its (cancelled) trigger again; a half-written last line (a killed
+    // writer) is ended first, so the new trigger stands on its own line
+    expect(runCli(['triggers', 'ack', pending[0]!.fingerprint, '--status', 'open', '--state', 's.db'], { cwd: d }).code).toBe(0);
+    writeFileSync(join(d, 'out.jsonl'), readFileSync(join(d, 'out.jsonl'), 'utf8') + '{"half":');
+    expect(runCli(['dir', 'src', '-q', '--state', 's.db', '--sink', 'jsonl:out.jsonl'], { cwd: d }).code).toBe(1);
+    const tail = readFileSync(join(d, 'out.jsonl'), 'utf8').split('\n').slice(-3);
+    expect(tail[0]).toBe('{"half":');
+    expect((JSON.parse(tail[1]!) as Event).id).toBe(pending[0]!.id);
+    expect(tail[2]).toBe('');
   });
 
   it('usage errors: no store, no sinks, unknown fingerprint: one line, exit 2', () => {

@@ -252,7 +252,10 @@ export class Store {
         identity = COALESCE(identity, @identity)
       WHERE fingerprint = @fingerprint`);
     const markTriggered = db.prepare("UPDATE findings SET status = 'triggered', status_at = ? WHERE fingerprint = ? AND status = 'open'");
-    const insertOutbox = db.prepare('INSERT OR IGNORE INTO outbox (id, fingerprint, created_at, event) VALUES (?, ?, ?, ?)');
+    // a finding re-opened by `triggers ack --status open` whose trigger was cancelled gets it back in the queue
+    const insertOutbox = db.prepare(`INSERT INTO outbox (id, fingerprint, created_at, event) VALUES (?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET state = 'pending', done_at = NULL, created_at = excluded.created_at, event = excluded.event
+      WHERE outbox.state = 'cancelled'`);
     const qualifies = (f: Finding): boolean =>
       severityRank(f.severity) >= severityRank(input.policy.minSeverity) && confidenceRank(f.confidence) >= confidenceRank(input.policy.minConfidence);
 

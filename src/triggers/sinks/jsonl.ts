@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JsonlSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
@@ -17,7 +17,14 @@ export class JsonlSink implements Sink {
   async open(): Promise<void> {
     if (this.spec.path === '-') return;
     mkdirSync(dirname(this.spec.path), { recursive: true });
-    this.fd = openSync(this.spec.path, 'a', 0o644);
+    this.fd = openSync(this.spec.path, 'a+', 0o644);
+    // a process killed mid-write may have left half a line: end it, so the next trigger starts on its own line
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+    }
   }
 
   async send(rows: OutboxRow[]): Promise<SendOutcome> {
