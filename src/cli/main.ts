@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new UserError(msg.split('\n')[0] ?? 'invalid arguments');
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): keep one line
+      throw err ?? new UserError(msg.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ') || 'invalid arguments');
     })
     .exitProcess(false);
   await cli.parseAsync();

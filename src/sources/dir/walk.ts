@@ -48,7 +48,7 @@ function toDisplay(base: string, abs: string): string {
 
 /**
  * Walks the given roots and yields regular files. Symbolic links are never followed (so a link
- * out of the root or a link loop cannot be entered); .git directories are skipped; ignore files
+ * out of the root or a link loop cannot be entered); .git and .leakhound directories are skipped; ignore files
  * prune whole directories, as git does.
  */
 export async function* walkFiles(
@@ -106,7 +106,8 @@ export async function* walkFiles(
           continue;
         }
         if (ent.isDirectory()) {
-          if (ent.name === '.git') continue;
+          // git's object store and leakhound's own state (findings store, incremental state) are not sources
+          if (ent.name === '.git' || ent.name === '.leakhound') continue;
           if (options.useIgnoreFiles && dir.ignores.ignores(rel, true)) {
             counters.skippedIgnored++;
             continue;
