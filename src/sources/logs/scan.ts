@@ -115,6 +115,8 @@ async function* zipLogs(file: string, label: string, warn: (m: string) => void):
  */
 export async function produceLogs(ctx: ScanContext, files: string[], cwd: string): Promise<void> {
   const running = new Set<Promise<void>>();
+  // two batches per worker keep every worker busy; more would only hold memory
+  const maxInFlight = Math.max(2, Math.floor(ctx.scanner.capacity / 4));
   let failure: unknown;
   for await (const input of logInputs(files, cwd, ctx.warn)) {
     let stream: Readable;
@@ -133,7 +135,7 @@ export async function produceLogs(ctx: ScanContext, files: string[], cwd: string
         });
         const tracked = p.finally(() => running.delete(tracked));
         running.add(tracked);
-        if (running.size >= ctx.scanner.capacity) await Promise.race(running);
+        if (running.size >= maxInFlight) await Promise.race(running);
       }
       ctx.stats.filesScanned++;
     } catch (e) {
