@@ -137,3 +137,14 @@ describe('decoding', () => {
     expect(scanBuffer(all, Buffer.from(`data: sha512-${Buffer.alloc(64, 7).toString('base64')}`))).toEqual([]);
   });
 });
+
+describe('placeholders in long random values', () => {
+  it('a word inside a long random value is chance, not a placeholder; a delimited one is', () => {
+    const body = randomString(60) + 'FAkE' + randomString(60);
+    expect(isPlaceholder(body)).toBe(false);
+    expect(isPlaceholder(`${randomString(20)}xxxx${randomString(30)}`)).toBe(false);
+    expect(isPlaceholder(`sk_live_your_key_here_${randomString(30)}`)).toBe(true);
+    expect(isPlaceholder(`${randomString(50)}-example`)).toBe(true);
+    expect(isPlaceholder('AKIAIOSFODNN7EXAMPLE')).toBe(true);
+  });
+});

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../core/errors.js';
 import { toolVersion } from '../version.js';
+import { statsLine } from '../util/peak-memory.js';
 import { EXIT_ERROR } from './output.js';
 import { dirCommand } from './commands/dir.js';
 import { rulesCommand } from './commands/rules.js';
@@ -58,7 +59,7 @@ process.on('unhandledRejection', die);
 main().then(
   () => {
     // LEAKHOUND_STATS=1: peak memory of the whole process (all threads), for tests and the bench.
-    if (process.env['LEAKHOUND_STATS'] === '1') process.stderr.write(`leakhound: stats: maxRSS=${process.resourceUsage().maxRSS}KB\n`);
+    if (process.env['LEAKHOUND_STATS'] === '1') process.stderr.write(statsLine());
     // Let stdout drain, then exit with the code the command chose.
     process.stdout.write('', () => process.exit(process.exitCode ?? 0));
   },

@@ -101,7 +101,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
   } catch (e) {
     die(e);
   }
-  if (process.env['LEAKHOUND_STATS'] === '1') process.stderr.write(`leakhound: stats: maxRSS=${process.resourceUsage().maxRSS}KB\n`);
+  if (process.env['LEAKHOUND_STATS'] === '1') process.stderr.write((await import('../../util/peak-memory.js')).statsLine());
   process.stdout.write('', () => process.exit(process.exitCode ?? 0));
   return true;
 }
