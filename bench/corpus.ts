@@ -15,7 +15,7 @@ export interface Corpus {
   planted: number;
 }
 
-const CORPUS_VERSION = 3;
+const CORPUS_VERSION = 5;
 
 class Rng {
   constructor(private s: number) {}
@@ -36,12 +36,22 @@ class Rng {
   }
 }
 
-const WORDS = 'user account token request response handler config service client server cache session value result error data item list index count total name path file buffer stream reader writer parse format render update delete create fetch query record field model schema event message queue worker task job state store key secret password auth header body status code timeout retry limit offset page size'.split(' ');
+const WORDS = 'user account request response handler config service client cache value result error data item list index count total name path file buffer stream reader writer parse format render update delete create fetch query record field model schema event message queue worker task job state store header body status code timeout retry limit offset page size'.split(' ');
+/**
+ * Words that secret rules key on. In real code they are not everywhere: in this project's own
+ * node_modules (3,294 source files) "token" is in 6% of files, "server" 6.6%, "password" 1.5%,
+ * "secret" 1%. Drawn rarely here to match, so the bench is not dominated by an unrealistic density.
+ */
+const SENSITIVE = 'token server password secret key auth session credential'.split(' ');
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+function word(r: Rng): string {
+  return r.next() < 0.0006 ? r.pick(SENSITIVE) : r.pick(WORDS);
+}
+
 function ident(r: Rng): string {
-  const a = r.pick(WORDS);
-  const b = r.pick(WORDS);
+  const a = word(r);
+  const b = word(r);
   return r.int(2) ? `${a}${b[0]!.toUpperCase()}${b.slice(1)}` : `${a}_${b}`;
 }
 
@@ -64,7 +74,7 @@ function githubToken(r: Rng): string {
 
 const PLANTS: ((r: Rng) => string)[] = [
   (r) => `const token = "${githubToken(r)}";`,
-  (r) => `AWS_ACCESS_KEY_ID=AKIA${b62(r, 16).toUpperCase().replace(/[^A-Z2-7]/g, 'Q')}`,
+  (r) => `AWS_ACCESS_KEY_ID=AKIA${Array.from({ length: 16 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[r.int(32)]).join('')}`,
   (r) => `SLACK_BOT_TOKEN=xoxb-${1000000000 + r.int(8999999999)}-${1000000000 + r.int(8999999999)}-${b62(r, 24)}`,
   (r) => `stripe_key: sk_live_${b62(r, 24)}`,
   (r) => `DATABASE_URL=postgres://app:${b62(r, 20)}@db.internal:5432/app`,
@@ -76,9 +86,9 @@ function jsFile(r: Rng, lines: number): string {
     const v = ident(r);
     switch (r.int(6)) {
       case 0: out.push(`export function ${v}(${ident(r)}, ${ident(r)}) {`); break;
-      case 1: out.push(`  const ${v} = await ${ident(r)}.${ident(r)}(${r.int(1000)}, "${r.pick(WORDS)} ${r.pick(WORDS)}");`); break;
-      case 2: out.push(`  if (${v} === null) throw new Error("${r.pick(WORDS)} ${r.pick(WORDS)} failed: " + ${ident(r)});`); break;
-      case 3: out.push(`  // ${r.pick(WORDS)} the ${r.pick(WORDS)} before ${r.pick(WORDS)}ing the ${r.pick(WORDS)}`); break;
+      case 1: out.push(`  const ${v} = await ${ident(r)}.${ident(r)}(${r.int(1000)}, "${word(r)} ${word(r)}");`); break;
+      case 2: out.push(`  if (${v} === null) throw new Error("${word(r)} ${word(r)} failed: " + ${ident(r)});`); break;
+      case 3: out.push(`  // ${word(r)} the ${word(r)} before ${word(r)}ing the ${word(r)}`); break;
       case 4: out.push(`  return { ${v}, ${ident(r)}: ${r.int(65536)}, id: "${randomHex(r, 8)}" };`); break;
       default: out.push('}');
     }
@@ -87,13 +97,13 @@ function jsFile(r: Rng, lines: number): string {
 }
 
 function pyFile(r: Rng, lines: number): string {
-  const out: string[] = [`import ${r.pick(WORDS)}`, ''];
+  const out: string[] = [`import ${word(r)}`, ''];
   for (let i = 0; i < lines; i++) {
     switch (r.int(5)) {
       case 0: out.push(`def ${ident(r)}(${ident(r)}, ${ident(r)}=None):`); break;
-      case 1: out.push(`    ${ident(r)} = self.${ident(r)}.get("${r.pick(WORDS)}", ${r.int(100)})`); break;
-      case 2: out.push(`    # ${r.pick(WORDS)} ${r.pick(WORDS)} ${r.pick(WORDS)}`); break;
-      case 3: out.push(`    logger.info("%s ${r.pick(WORDS)}", ${ident(r)})`); break;
+      case 1: out.push(`    ${ident(r)} = self.${ident(r)}.get("${word(r)}", ${r.int(100)})`); break;
+      case 2: out.push(`    # ${word(r)} ${word(r)} ${word(r)}`); break;
+      case 3: out.push(`    logger.info("%s ${word(r)}", ${ident(r)})`); break;
       default: out.push(`    return ${ident(r)}`);
     }
   }
@@ -103,7 +113,7 @@ function pyFile(r: Rng, lines: number): string {
 function yamlFile(r: Rng, lines: number): string {
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
-    out.push(r.int(4) === 0 ? `${r.pick(WORDS)}:` : `  ${ident(r)}: ${r.int(2) ? r.int(10000) : r.pick(WORDS) + '-' + r.pick(WORDS)}`);
+    out.push(r.int(4) === 0 ? `${word(r)}:` : `  ${ident(r)}: ${r.int(2) ? r.int(10000) : word(r) + '-' + word(r)}`);
   }
   return out.join('\n') + '\n';
 }

@@ -148,3 +148,13 @@ describe('placeholders in long random values', () => {
     expect(isPlaceholder('AKIAIOSFODNN7EXAMPLE')).toBe(true);
   });
 });
+
+describe('placeholders in short values', () => {
+  it('a short word spelled by chance inside a key is not a placeholder', () => {
+    expect(isPlaceholder('AKIADQKJ5TODOPS44JQE')).toBe(false);
+    expect(isPlaceholder('TODO')).toBe(true);
+    expect(isPlaceholder('sk_live_xxxxxxxxxxxxxxxx')).toBe(true);
+    expect(isPlaceholder('your-api-key-here')).toBe(true);
+    expect(isPlaceholder('dummy-token')).toBe(true);
+  });
+});

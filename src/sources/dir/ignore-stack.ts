@@ -18,22 +18,22 @@ interface Level {
 export class IgnoreStack {
   private constructor(private readonly levels: readonly Level[]) {}
 
+  /** The rules above the walk root: the repository's own exclude file, which applies like a root .gitignore. */
   static root(rootAbs: string): IgnoreStack {
-    const base = IgnoreStack.empty().enter(rootAbs, '');
-    // the repository's own exclude file applies like a root .gitignore
     const exclude = readIfPresent(join(rootAbs, '.git', 'info', 'exclude'));
-    if (exclude === undefined) return base;
-    return new IgnoreStack([{ dir: '', matcher: ignore().add(exclude) }, ...base.levels]);
+    if (exclude === undefined) return IgnoreStack.empty();
+    return new IgnoreStack([{ dir: '', matcher: ignore().add(exclude) }]);
   }
 
   static empty(): IgnoreStack {
     return new IgnoreStack([]);
   }
 
-  /** The stack for a subdirectory, adding its ignore files if it has any. */
-  enter(dirAbs: string, dirRel: string): IgnoreStack {
+  /** The stack for a directory, adding those of its ignore files that its listing shows (`present`). */
+  enter(dirAbs: string, dirRel: string, present: ReadonlySet<string>): IgnoreStack {
     let matcher: Ignore | undefined;
     for (const name of IGNORE_FILES) {
+      if (!present.has(name)) continue;
       const text = readIfPresent(join(dirAbs, name));
       if (text === undefined) continue;
       matcher ??= ignore();

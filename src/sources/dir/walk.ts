@@ -1,8 +1,8 @@
-import { promises as fsp, realpathSync, statSync, type Dirent } from 'node:fs';
+import { promises as fsp, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from '../../core/errors.js';
-import { IgnoreStack } from './ignore-stack.js';
+import { IGNORE_FILES, IgnoreStack } from './ignore-stack.js';
 
 /** A regular file found by the walk. */
 export interface FileEntry {
@@ -83,19 +83,28 @@ export async function* walkFiles(
     }
     if (!st.isDirectory()) throw new UserError(`cannot scan ${root}: not a file or directory`);
     const realRoot = realpathSync(rootAbs);
-    const stack: { abs: string; rel: string; ignores: IgnoreStack }[] = [
-      { abs: realRoot, rel: '', ignores: options.useIgnoreFiles ? IgnoreStack.root(realRoot) : IgnoreStack.empty() },
+    // each directory carries its parent's ignore rules; its own ignore files are added once its
+    // listing shows they exist (no failed open per directory)
+    const stack: { abs: string; rel: string; parentIgnores: IgnoreStack }[] = [
+      { abs: realRoot, rel: '', parentIgnores: options.useIgnoreFiles ? IgnoreStack.root(realRoot) : IgnoreStack.empty() },
     ];
+    // report paths are the walk's own relative paths when the root is the display base
+    const display = realRoot === base ? (rel: string, abs: string) => rel || toDisplay(base, abs) : (_rel: string, abs: string) => toDisplay(base, abs);
     while (stack.length > 0) {
-      const dir = stack.pop()!;
+      const popped = stack.pop()!;
       let entries: Dirent[];
       try {
-        entries = await fsp.readdir(dir.abs, { withFileTypes: true });
+        // synchronous: a listing is microseconds, and a thread-pool round trip per directory starved the workers
+        entries = readdirSync(popped.abs, { withFileTypes: true });
       } catch (e) {
         counters.skippedUnreadable++;
-        warn(`cannot read directory ${toDisplay(base, dir.abs)} (${(e as NodeJS.ErrnoException).code ?? 'error'}), skipped`);
+        warn(`cannot read directory ${toDisplay(base, popped.abs)} (${(e as NodeJS.ErrnoException).code ?? 'error'}), skipped`);
         continue;
       }
+      const dir = {
+        ...popped,
+        ignores: options.useIgnoreFiles ? popped.parentIgnores.enter(popped.abs, popped.rel, new Set(entries.filter((e) => IGNORE_FILES.includes(e.name)).map((e) => e.name))) : popped.parentIgnores,
+      };
       entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
       const subdirs: typeof stack = [];
       for (const ent of entries) {
@@ -116,7 +125,7 @@ export async function* walkFiles(
             counters.skippedIgnored++;
             continue;
           }
-          subdirs.push({ abs, rel, ignores: options.useIgnoreFiles ? dir.ignores.enter(abs, rel) : dir.ignores });
+          subdirs.push({ abs, rel, parentIgnores: dir.ignores });
           continue;
         }
         if (!ent.isFile()) continue; // sockets, fifos, devices: never read
@@ -128,7 +137,7 @@ export async function* walkFiles(
           counters.skippedIgnored++;
           continue;
         }
-        yield { absPath: abs, path: toDisplay(base, abs) };
+        yield { absPath: abs, path: display(rel, abs) };
       }
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
     }
