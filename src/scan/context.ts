@@ -98,29 +98,67 @@ export interface SourceItem {
   origin: Origin;
 }
 
+/** Files handed to a worker per message; a tree of small files otherwise spends its time messaging. */
+const FILE_BATCH = 32;
+
 /**
  * Feeds source items to the scanner with bounded concurrency and records each result.
- * Results may finish in any order; the collector sorts at the end, so output is deterministic.
+ * Consecutive file items travel in batches. Results may finish in any order; the collector
+ * sorts at the end, so output is deterministic.
  */
 export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceItem> | Iterable<SourceItem>, onResult?: (item: SourceItem, result: ScanResult) => void): Promise<void> {
-  const running = new Set<Promise<void>>();
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
   let failure: unknown;
-  for await (const item of items) {
-    if (failure !== undefined) break;
-    const p = ctx.scanner.scan(item.task).then(
+  const settle = (): void => {
+    inFlight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const submit = async (task: ScanTask, done: (result: ScanResult) => void): Promise<void> => {
+    inFlight++;
+    ctx.scanner.scan(task).then(
       (result) => {
-        record(ctx, item, result);
-        onResult?.(item, result);
+        try {
+          done(result);
+        } catch (e) {
+          failure ??= e;
+        }
+        settle();
       },
       (e: unknown) => {
         failure ??= e;
+        settle();
       },
     );
-    const tracked = p.finally(() => running.delete(tracked));
-    running.add(tracked);
-    if (running.size >= ctx.scanner.capacity) await Promise.race(running);
+    while (inFlight >= ctx.scanner.capacity) await new Promise<void>((r) => (wake = r));
+  };
+  const deliver = (item: SourceItem, result: ScanResult): void => {
+    record(ctx, item, result);
+    onResult?.(item, result);
+  };
+  let batch: SourceItem[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    if (items.length === 1) return submit(items[0]!.task, (r) => deliver(items[0]!, r));
+    const absPaths = items.map((i) => (i.task as { absPath: string }).absPath);
+    return submit({ kind: 'files', absPaths }, (r) => r.batch!.forEach((sub, k) => deliver(items[k]!, sub)));
+  };
+  for await (const item of items) {
+    if (failure !== undefined) break;
+    if (item.task.kind === 'file') {
+      batch.push(item);
+      if (batch.length >= FILE_BATCH) await flush();
+      continue;
+    }
+    await flush();
+    await submit(item.task, (r) => deliver(item, r));
   }
-  await Promise.all(running);
+  if (failure === undefined) await flush();
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   if (failure !== undefined) throw failure;
 }
 

@@ -6,6 +6,8 @@ import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer,
 /** Work handed to a scanner: a path to read (working trees: reading is the bottleneck, so workers read) or bytes. */
 export type ScanTask =
   | { kind: 'file'; absPath: string }
+  /** Many small files in one message: per-message costs dominated a tree of small files. */
+  | { kind: 'files'; absPaths: string[] }
   | { kind: 'bytes'; data: Uint8Array };
 
 export type ScanStatus = 'ok' | 'binary' | 'unreadable' | 'not-a-file';
@@ -16,6 +18,8 @@ export interface ScanResult {
   bytes: number;
   /** Why a file could not be read, for the one warning. */
   error?: string;
+  /** For a 'files' task: one result per path, in order. */
+  batch?: ScanResult[];
 }
 
 /** Bytes inspected for a NUL to decide a file is binary (git's heuristic looks at 8,000). */
@@ -28,6 +32,10 @@ export function looksBinary(buf: Uint8Array, length: number = buf.length): boole
 }
 
 export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
+  if (task.kind === 'files') {
+    const batch = task.absPaths.map((p) => scanFile(rules, p));
+    return { status: 'ok', hits: [], bytes: 0, batch };
+  }
   if (task.kind === 'bytes') {
     const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
     if (looksBinary(data)) return { status: 'binary', hits: [], bytes: 0 };
