@@ -4,6 +4,7 @@ import { UserError } from '../core/errors.js';
 import { validators } from './validators/index.js';
 import { widenRepetitions } from './prefilter.js';
 import { LITERAL_PREFILTER_START, prefilterPattern } from './literals.js';
+import { DECODE_TRIGGER_PATTERNS } from './decode.js';
 
 export interface CompiledRule {
   def: RuleDefinition;
@@ -21,7 +22,10 @@ export interface CompiledRule {
   validate: ((secret: string) => boolean) | undefined;
 }
 
-/** One automaton over many rules' (widened) patterns; `ruleIndex[i]` is the rule of pattern i. */
+/** A `ruleIndex` entry that is no rule: the input has a context worth decoding (see decode.ts). */
+export const DECODE_TRIGGER = -1;
+
+/** One automaton over many rules' (widened) patterns; `ruleIndex[i]` is the rule of pattern i (or DECODE_TRIGGER). */
 export interface RuleSetGroup {
   set: InstanceType<typeof RE2.Set>;
   ruleIndex: number[];
@@ -81,6 +85,8 @@ function secretGroupIndex(pattern: string): number {
   return index >= 1 ? 1 : 0;
 }
 
+const MAX_WIDENED_IN_LITERAL_SET = 4;
+
 function isLiteralPrefilter(p: string): boolean {
   return p.startsWith(LITERAL_PREFILTER_START);
 }
@@ -139,11 +145,21 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
   });
   // kept on the definition: workers and the rules cache receive it and skip the analysis
   const widened = rules.map((r) => (r.def.prefilter ??= prefilterFor(r.def.pattern)));
-  // Literal prefilters make a fast automaton; the few widened patterns (rules without a usable
-  // literal) slow any Set they join, so they get their own.
+  // Literal prefilters make a fast automaton; widened patterns (rules without a usable literal) slow
+  // any Set they join. Measured on the bench corpus: 4 widened patterns in the literal Set cost 18%,
+  // a second pass costs 45%; 9 of them in the literal Set cost 60%. So a few join, many get their own.
   const literal = rules.map((_, i) => i).filter((i) => isLiteralPrefilter(widened[i]!));
   const other = rules.map((_, i) => i).filter((i) => !isLiteralPrefilter(widened[i]!));
-  return { rules, groups: [...buildGroups(widened, literal), ...buildGroups(widened, other)], composites };
+  // the decoding contexts ride in the literal automaton: no pass of their own
+  const patterns = [...widened, ...DECODE_TRIGGER_PATTERNS];
+  const triggers = DECODE_TRIGGER_PATTERNS.map((_, k) => widened.length + k);
+  const toRule = (i: number): number => (i >= widened.length ? DECODE_TRIGGER : i);
+  const groups = (
+    other.length <= MAX_WIDENED_IN_LITERAL_SET
+      ? buildGroups(patterns, [...rules.map((_, i) => i), ...triggers])
+      : [...buildGroups(patterns, [...literal, ...triggers]), ...buildGroups(patterns, other)]
+  ).map((g) => ({ set: g.set, ruleIndex: g.ruleIndex.map(toRule) }));
+  return { rules, groups, composites };
 }
 
 /**

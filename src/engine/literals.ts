@@ -25,13 +25,17 @@ class Unsupported extends Error {}
  * Words found in almost every source file: as the only literal of a rule they select it everywhere,
  * so a rarer literal of the same rule (a provider name, a prefix) is preferred.
  */
-const COMMON = new Set(
-  'key secret token password passwd pass pwd auth api access client private credential credentials bearer user username login session id app url http https host'.split(' '),
-);
+const COMMON_LIST = 'key secret token password passwd pass pwd auth api access client private credential credentials bearer user username login session id app url http https host path pattern server data source'.split(' ');
+const COMMON = new Set(COMMON_LIST);
 
+/**
+ * How selective one literal is: its length, but a common word (or a piece of one: "pat" is in
+ * "path") scores 2, and two letters or digits alone ("cf", "ac") score 1, below any word.
+ */
 function literalScore(s: string): number {
   const core = s.replace(/[^a-z0-9]/g, '');
-  if (COMMON.has(core) || [...COMMON].some((w) => core.length <= w.length + 1 && core.includes(w))) return Math.min(s.length, 2);
+  if (s.length <= 2 && core.length === s.length) return Math.min(s.length, 1);
+  if (COMMON.has(core) || COMMON_LIST.some((w) => (core.length <= w.length + 1 && core.includes(w)) || (core.length >= 3 && w.includes(core)))) return Math.min(s.length, 2);
   return s.length;
 }
 
@@ -302,4 +306,4 @@ export function prefilterPattern(pattern: string, widened: string): string {
 }
 
 /** Changes whenever the analysis does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 2;
+export const PREFILTER_VERSION = 3;

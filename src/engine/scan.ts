@@ -5,6 +5,7 @@ import { shannonEntropy } from './entropy.js';
 import { hasInlineAllow } from './inline-allow.js';
 import { assembleComposites } from './composite.js';
 import { MAX_DECODE_DEPTH, encodedSegments } from './decode.js';
+import { DECODE_TRIGGER } from './compile.js';
 
 /** Inputs up to this size are scanned in one pass; larger ones in overlapping windows. */
 export const SINGLE_PASS_MAX = 256 * 1024;
@@ -50,18 +51,19 @@ export class InputScanner {
    * past `ownedEnd` are left to the next window, which must start exactly at base + ownedEnd.
    */
   scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length): Hit[] {
-    const candidates = this.match(buf, ownedEnd);
-    if (this.depth < MAX_DECODE_DEPTH) candidates.push(...this.decoded(buf, ownedEnd));
+    const ids = candidateRules(this.rules, buf);
+    const candidates = this.match(buf, ownedEnd, ids);
+    if (this.depth < MAX_DECODE_DEPTH && ids.includes(DECODE_TRIGGER)) candidates.push(...this.decoded(buf, ownedEnd));
     const hits = candidates.length === 0 ? [] : this.locate(buf, base, candidates);
     this.advance(buf, base, ownedEnd);
     return hits;
   }
 
-  private match(buf: Buffer, ownedEnd: number): Candidate[] {
-    const ids = candidateRules(this.rules, buf);
+  private match(buf: Buffer, ownedEnd: number, ids: number[]): Candidate[] {
     if (ids.length === 0) return [];
     const out: Candidate[] = [];
     for (const id of ids) {
+      if (id === DECODE_TRIGGER) continue;
       const rule = this.rules.rules[id]!;
       const re = rule.regex;
       re.lastIndex = 0;
@@ -179,7 +181,10 @@ export class InputScanner {
   }
 }
 
-/** Indices of the rules that can match `buf`, from the multi-pattern pass. */
+/**
+ * Indices of the rules that can match `buf`, from the multi-pattern pass; DECODE_TRIGGER among them
+ * when the input has a context where encoded credentials live (the same pass finds those).
+ */
 function candidateRules(rules: CompiledRuleSet, buf: Buffer): number[] {
   const out: number[] = [];
   for (const g of rules.groups) {
