@@ -98,25 +98,26 @@ export interface SourceItem {
   origin: Origin;
 }
 
-/** Files handed to a worker per message; a tree of small files otherwise spends its time messaging. */
-const FILE_BATCH = 32;
+/** Inputs handed to a worker per message; a tree of small files otherwise spends its time messaging. */
+const BATCH_ITEMS = 32;
+/** In-memory inputs up to this size travel in batches, and a batch up to this many bytes. */
+const BATCH_BYTES = 1 << 20;
 
 /**
  * Feeds source items to the scanner with bounded concurrency and records each result.
- * Consecutive file items travel in batches. Results may finish in any order; the collector
- * sorts at the end, so output is deterministic.
+ * Small items travel in batches; a partial batch is sent as soon as the source pauses (a source
+ * waiting for memory to be released must never wait on items held back here). Results may finish
+ * in any order; the collector sorts at the end, so output is deterministic.
  */
 export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceItem> | Iterable<SourceItem>, onResult?: (item: SourceItem, result: ScanResult) => void): Promise<void> {
   let inFlight = 0;
-  let wake: (() => void) | undefined;
+  const waiters: (() => void)[] = [];
   let failure: unknown;
   const settle = (): void => {
     inFlight--;
-    const w = wake;
-    wake = undefined;
-    w?.();
+    for (const w of waiters.splice(0)) w();
   };
-  const submit = async (task: ScanTask, done: (result: ScanResult) => void): Promise<void> => {
+  const send = (task: ScanTask, done: (result: ScanResult) => void): void => {
     inFlight++;
     ctx.scanner.scan(task).then(
       (result) => {
@@ -132,33 +133,53 @@ export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceIte
         settle();
       },
     );
-    while (inFlight >= ctx.scanner.capacity) await new Promise<void>((r) => (wake = r));
+  };
+  const room = async (limit: number): Promise<void> => {
+    while (inFlight > limit) await new Promise<void>((r) => waiters.push(r));
   };
   const deliver = (item: SourceItem, result: ScanResult): void => {
     record(ctx, item, result);
     onResult?.(item, result);
   };
-  let batch: SourceItem[] = [];
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const items = batch;
-    batch = [];
-    if (items.length === 1) return submit(items[0]!.task, (r) => deliver(items[0]!, r));
-    const absPaths = items.map((i) => (i.task as { absPath: string }).absPath);
-    return submit({ kind: 'files', absPaths }, (r) => r.batch!.forEach((sub, k) => deliver(items[k]!, sub)));
+  let files: SourceItem[] = [];
+  let blobs: SourceItem[] = [];
+  let blobBytes = 0;
+  let timer: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    if (timer) clearImmediate(timer);
+    timer = undefined;
+    if (files.length > 0) {
+      const batch = files;
+      files = [];
+      if (batch.length === 1) send(batch[0]!.task, (r) => deliver(batch[0]!, r));
+      else send({ kind: 'files', absPaths: batch.map((i) => (i.task as { absPath: string }).absPath) }, (r) => r.batch!.forEach((sub, k) => deliver(batch[k]!, sub)));
+    }
+    if (blobs.length > 0) {
+      const batch = blobs;
+      blobs = [];
+      blobBytes = 0;
+      if (batch.length === 1) send(batch[0]!.task, (r) => deliver(batch[0]!, r));
+      else send({ kind: 'blobs', data: batch.map((i) => (i.task as { data: Uint8Array }).data) }, (r) => r.batch!.forEach((sub, k) => deliver(batch[k]!, sub)));
+    }
   };
   for await (const item of items) {
     if (failure !== undefined) break;
-    if (item.task.kind === 'file') {
-      batch.push(item);
-      if (batch.length >= FILE_BATCH) await flush();
-      continue;
+    const task = item.task;
+    if (task.kind === 'file') files.push(item);
+    else if (task.kind === 'bytes' && task.data.byteLength <= BATCH_BYTES) {
+      blobs.push(item);
+      blobBytes += task.data.byteLength;
+    } else {
+      flush();
+      send(task, (r) => deliver(item, r));
     }
-    await flush();
-    await submit(item.task, (r) => deliver(item, r));
+    if (files.length >= BATCH_ITEMS || blobs.length >= BATCH_ITEMS || blobBytes >= BATCH_BYTES) flush();
+    // whatever is still held goes out when the source next pauses
+    else if ((files.length > 0 || blobs.length > 0) && timer === undefined) timer = setImmediate(flush);
+    await room(ctx.scanner.capacity - 1);
   }
-  if (failure === undefined) await flush();
-  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  flush();
+  await room(0);
   if (failure !== undefined) throw failure;
 }
 

@@ -63,16 +63,18 @@ export class WorkerPool implements Scanner {
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
     let msgTask = task;
-    if (task.kind === 'bytes') {
-      const d = task.data;
-      // Move the bytes without copying when the buffer is ours alone; a view into a shared slab is copied.
-      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) {
+    // Move the bytes without copying when a buffer is ours alone; a view into a shared slab is copied.
+    const movable = (d: Uint8Array): Uint8Array => {
+      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer)) {
         transfer.push(d.buffer);
-      } else {
-        msgTask = { kind: 'bytes', data: new Uint8Array(d) };
-        transfer.push(msgTask.data.buffer as ArrayBuffer);
+        return d;
       }
-    }
+      const copy = new Uint8Array(d);
+      transfer.push(copy.buffer as ArrayBuffer);
+      return copy;
+    };
+    if (task.kind === 'bytes') msgTask = { kind: 'bytes', data: movable(task.data) };
+    else if (task.kind === 'blobs') msgTask = { kind: 'blobs', data: task.data.map(movable) };
     slot.busy++;
     return new Promise<ScanResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });

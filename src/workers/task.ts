@@ -8,6 +8,8 @@ export type ScanTask =
   | { kind: 'file'; absPath: string }
   /** Many small files in one message: per-message costs dominated a tree of small files. */
   | { kind: 'files'; absPaths: string[] }
+  /** Many small in-memory inputs (blobs, image files) in one message. */
+  | { kind: 'blobs'; data: Uint8Array[] }
   | { kind: 'bytes'; data: Uint8Array };
 
 export type ScanStatus = 'ok' | 'binary' | 'unreadable' | 'not-a-file';
@@ -18,7 +20,7 @@ export interface ScanResult {
   bytes: number;
   /** Why a file could not be read, for the one warning. */
   error?: string;
-  /** For a 'files' task: one result per path, in order. */
+  /** For a 'files' or 'blobs' task: one result per input, in order. */
   batch?: ScanResult[];
 }
 
@@ -35,6 +37,9 @@ export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
   if (task.kind === 'files') {
     const batch = task.absPaths.map((p) => scanFile(rules, p));
     return { status: 'ok', hits: [], bytes: 0, batch };
+  }
+  if (task.kind === 'blobs') {
+    return { status: 'ok', hits: [], bytes: 0, batch: task.data.map((data) => runTask(rules, { kind: 'bytes', data })) };
   }
   if (task.kind === 'bytes') {
     const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
