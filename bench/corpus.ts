@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { B62, Rng, githubToken } from './random.js';
 
 /**
  * A generated working tree that looks like a real repository: source in several languages, config,
@@ -17,24 +17,6 @@ export interface Corpus {
 
 const CORPUS_VERSION = 5;
 
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    // xorshift32: fast and deterministic
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x100000000;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-}
 
 const WORDS = 'user account request response handler config service client cache value result error data item list index count total name path file buffer stream reader writer parse format render update delete create fetch query record field model schema event message queue worker task job state store header body status code timeout retry limit offset page size'.split(' ');
 /**
@@ -43,7 +25,6 @@ const WORDS = 'user account request response handler config service client cache
  * "secret" 1%. Drawn rarely here to match, so the bench is not dominated by an unrealistic density.
  */
 const SENSITIVE = 'token server password secret key auth session credential'.split(' ');
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 function word(r: Rng): string {
   return r.next() < 0.0006 ? r.pick(SENSITIVE) : r.pick(WORDS);
@@ -61,16 +42,6 @@ function b62(r: Rng, n: number): string {
   return s;
 }
 
-function githubToken(r: Rng): string {
-  const p = b62(r, 30);
-  let n = crc32(p);
-  let c = '';
-  do {
-    c = B62[n % 62] + c;
-    n = Math.floor(n / 62);
-  } while (n > 0);
-  return `ghp_${p}${c.padStart(6, '0')}`;
-}
 
 const PLANTS: ((r: Rng) => string)[] = [
   (r) => `const token = "${githubToken(r)}";`,

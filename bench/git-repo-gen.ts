@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { Rng, githubToken } from './random.js';
 
 /**
  * A generated git history for the history benchmark: many commits, each editing a file of source-like
@@ -26,26 +26,8 @@ export interface HistoryParams {
   plant: number;
 }
 
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x100000000;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-}
 
 const WORDS = 'user account token request response handler config service client server cache session value result error data item list index count total name path file buffer stream reader writer parse format render update delete create fetch query record field model schema event message queue worker task job state store key password header body status code timeout retry limit offset page size'.split(' ');
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 function ident(r: Rng): string {
   const a = r.pick(WORDS);
@@ -70,17 +52,6 @@ function line(r: Rng): string {
   }
 }
 
-function ghToken(r: Rng): string {
-  let payload = '';
-  for (let i = 0; i < 30; i++) payload += B62[r.int(62)];
-  let n = crc32(payload);
-  let s = '';
-  do {
-    s = B62[n % 62] + s;
-    n = Math.floor(n / 62);
-  } while (n > 0);
-  return `ghp_${payload}${s.padStart(6, '0')}`;
-}
 
 function git(dir: string, args: string[]): void {
   const r = spawnSync('git', ['-C', dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
@@ -125,7 +96,7 @@ export async function ensureHistoryRepo(workDir: string, p: HistoryParams): Prom
         for (let e = 0; e < edits; e++) ls[r.int(ls.length)] = line(r);
         if (r.int(4) === 0) ls.push(line(r));
       }
-      if (plantAt.has(c)) ls[r.int(ls.length)] = `  const githubToken = "${ghToken(r)}";`;
+      if (plantAt.has(c)) ls[r.int(ls.length)] = `  const githubToken = "${githubToken(r)}";`;
       const content = ls.join('\n') + '\n';
       const len = Buffer.byteLength(content);
       blobs++;

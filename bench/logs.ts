@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { Rng, githubToken } from './random.js';
 import { cli, peakMB, timeCommand, type BenchResult } from './measure.js';
 
 /**
@@ -12,31 +12,8 @@ import { cli, peakMB, timeCommand, type BenchResult } from './measure.js';
 
 const SIZE = 500 * 1024 * 1024;
 const VERSION = 1;
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-class Rng {
-  constructor(private s: number) {}
-  int(n: number): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return Math.floor((this.s / 0x100000000) * n);
-  }
-}
 
-function token(r: Rng): string {
-  let p = '';
-  for (let i = 0; i < 30; i++) p += B62[r.int(62)];
-  let n = crc32(p);
-  let c = '';
-  do {
-    c = B62[n % 62] + c;
-    n = Math.floor(n / 62);
-  } while (n > 0);
-  return `ghp_${p}${c.padStart(6, '0')}`;
-}
 
 const MESSAGES = [
   'npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.',
@@ -71,7 +48,7 @@ function ensureLog(workDir: string): { log: string; split: string; bytes: number
     for (let i = 0; i < 10000; i++) {
       sec++;
       const ts = `2024-05-01T${String(Math.floor(sec / 3600) % 24).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}.${String(r.int(1e7)).padStart(7, '0')}Z `;
-      const msg = r.int(2000) === 0 ? ((planted++, `export GITHUB_TOKEN=${token(r)}`)) : MESSAGES[r.int(MESSAGES.length)]!;
+      const msg = r.int(2000) === 0 ? ((planted++, `export GITHUB_TOKEN=${githubToken(r)}`)) : MESSAGES[r.int(MESSAGES.length)]!;
       lines.push(ts + msg);
     }
     const chunk = lines.join('\n') + '\n';

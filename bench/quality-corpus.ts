@@ -4,6 +4,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { RuleDefinition } from '../src/core/types.js';
 import { compileRules, type CompiledRuleSet } from '../src/engine/compile.js';
 import { scanBuffer } from '../src/engine/scan.js';
+import { Rng, base62 } from './random.js';
 
 /**
  * The labelled corpus of `npm run bench:quality`: positives of every rule in realistic files of many
@@ -53,42 +54,7 @@ export interface Corpus {
 export const FULL: CorpusOptions = { seed: 20240501, examplesPerRule: 2, genericPerKey: 3, negativeCopies: 3 };
 export const SMALL: CorpusOptions = { seed: 7, examplesPerRule: 1, syntaxesPerExample: 3, genericPerKey: 1, negativeCopies: 1 };
 
-export class Rng {
-  constructor(private s: number) {
-    if (this.s === 0) this.s = 0x9e3779b9;
-  }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x100000000;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-  str(n: number, alphabet: string): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)];
-    return s;
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
-  }
-  shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [a[i], a[j]] = [a[j]!, a[i]!];
-    }
-    return a;
-  }
-}
+export { Rng };
 
 const DIGITS = '0123456789';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -109,14 +75,6 @@ function crc32(text: string): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function base62(n: number, width: number): string {
-  let s = '';
-  do {
-    s = B62[n % 62] + s;
-    n = Math.floor(n / 62);
-  } while (n > 0);
-  return s.padStart(width, '0');
-}
 
 /** GitHub tokens: the last 6 base62 characters are the CRC32 of the payload after the prefix. */
 function fixGithubChecksum(secret: string): string {

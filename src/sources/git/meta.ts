@@ -116,10 +116,18 @@ export function historyRevs(target: GitTarget): string[] {
 
 /** The metadata pass: for the blobs that had hits only, the commit that introduced each one. */
 export async function blobOrigins(target: GitTarget, revs: readonly string[], oids: ReadonlySet<string>): Promise<Map<string, BlobOrigin>> {
-  const found = new Map<string, BlobOrigin & { commitSet: Set<string>; pathSet: Set<string> }>();
   if (oids.size === 0) return new Map();
+  return addedBlobs(target, revs, (oid) => oids.has(oid));
+}
+
+/**
+ * Every blob the commits of `revs` add (those `wanted` accepts), with the oldest commit that adds it
+ * and how many commits and paths carry it.
+ */
+export async function addedBlobs(target: GitTarget, revs: readonly string[], wanted: (oid: string) => boolean = () => true): Promise<Map<string, BlobOrigin>> {
+  const found = new Map<string, BlobOrigin & { commitSet: Set<string>; pathSet: Set<string> }>();
   await walkLog(target, revs, (commit, oid, path) => {
-    if (!oids.has(oid)) return;
+    if (!wanted(oid)) return;
     let o = found.get(oid);
     if (o === undefined) {
       o = { commit, path, commits: 0, paths: 0, commitSet: new Set(), pathSet: new Set() };

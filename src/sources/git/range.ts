@@ -9,7 +9,7 @@ import { looksBinary } from '../../workers/task.js';
 import { readObjects } from './catfile.js';
 import { gitSync, firstLine } from './exec.js';
 import { HistoryReader, relocateFindings } from './history.js';
-import { walkLog, type BlobOrigin } from './meta.js';
+import { addedBlobs, type BlobOrigin } from './meta.js';
 import type { Repo } from './repo.js';
 import { loadBuiltinRulesCached } from '../../rules/cache.js';
 import { warnAboutShape } from './history-scan.js';
@@ -71,19 +71,7 @@ export async function runRange(args: OutputArgs, repo: Repo, range: string): Pro
 
 /** Blobs the commits of BASE..HEAD add, each with the oldest commit in the range that adds it. */
 async function rangeBlobs(repo: Repo, baseSha: string, headSha: string): Promise<Map<string, BlobOrigin>> {
-  const found = new Map<string, BlobOrigin & { commitSet: Set<string>; pathSet: Set<string> }>();
-  await walkLog(repo.target, [`^${baseSha}`, headSha], (commit, oid, path) => {
-    let o = found.get(oid);
-    if (o === undefined) {
-      o = { commit, path, commits: 0, paths: 0, commitSet: new Set(), pathSet: new Set() };
-      found.set(oid, o);
-    }
-    o.commitSet.add(commit.sha);
-    o.pathSet.add(path);
-  });
-  const out = new Map<string, BlobOrigin>();
-  for (const [oid, o] of found) out.set(oid, { commit: o.commit, path: o.path, commits: o.commitSet.size, paths: o.pathSet.size });
-  return out;
+  return addedBlobs(repo.target, [`^${baseSha}`, headSha]);
 }
 
 /**
