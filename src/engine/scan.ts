@@ -137,7 +137,7 @@ export class InputScanner {
       }
       const lineEndRel = indexOrEnd(buf, NEWLINE, c.end);
       if (hasInlineAllow(buf, Math.max(lineStartRel, 0), lineEndRel, c.start, c.end)) continue;
-      const column = columnOf(buf, lineStartRel, c.start, base);
+      const column = columnOf(buf, lineStartRel, c.start);
       // end position: the secret may span lines (PEM blocks)
       let endLine = line;
       let endLineStart = lineStartRel;
@@ -145,7 +145,7 @@ export class InputScanner {
         endLine++;
         endLineStart = i + 1;
       }
-      const endColumn = columnOf(buf, endLineStart, c.end, base);
+      const endColumn = columnOf(buf, endLineStart, c.end);
       const hit: Hit = {
         ruleId: c.rule.def.id,
         secret: c.secret,
@@ -210,12 +210,11 @@ function indexOrEnd(buf: Buffer, byte: number, from: number): number {
  * 1-based column in UTF-16 code units when the line starts inside this window; when it began in an
  * earlier window (a very long line), bytes are counted instead, which equals UTF-16 units for ASCII.
  */
-function columnOf(buf: Buffer, lineStartRel: number, at: number, base: number): number {
+function columnOf(buf: Buffer, lineStartRel: number, at: number): number {
   if (lineStartRel >= 0) {
     if (at - lineStartRel > 64 * 1024) return at - lineStartRel + 1;
     return buf.toString('utf8', lineStartRel, at).length + 1;
   }
-  void base;
   return at - lineStartRel + 1;
 }
 

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isCollection, type Node } from 'yaml';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError } from '../core/errors.js';
 
 /** A parsed YAML file that can say on which line a value stands, for error messages. */
@@ -30,6 +30,5 @@ export function parseYamlFile(text: string, file: string): YamlFile {
     return 1;
   };
   const value: unknown = doc.contents === null ? null : doc.toJS({ maxAliasCount: 100 });
-  void isCollection;
   return { value, lineOf, file };
 }
