@@ -73,7 +73,7 @@ export class WorkerPool implements Scanner {
       transfer.push(copy.buffer as ArrayBuffer);
       return copy;
     };
-    if (task.kind === 'bytes') msgTask = { kind: 'bytes', data: movable(task.data) };
+    if (task.kind === 'bytes') msgTask = { ...task, data: movable(task.data) };
     else if (task.kind === 'blobs') msgTask = { kind: 'blobs', data: task.data.map(movable) };
     slot.busy++;
     return new Promise<ScanResult>((resolve, reject) => {

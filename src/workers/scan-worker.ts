@@ -24,5 +24,8 @@ parentPort!.on('message', (msg: WorkerRequest) => {
   } catch (e) {
     response = { id: msg.id, error: (e as Error).message };
   }
-  parentPort!.postMessage(response);
+  // transformed bytes go back without copying (cleanBatch allocates them unpooled)
+  const t = response.result?.transformed;
+  const transfer = t !== undefined && t.byteOffset === 0 && t.byteLength === t.buffer.byteLength && t.buffer instanceof ArrayBuffer ? [t.buffer] : [];
+  parentPort!.postMessage(response, transfer);
 });

@@ -1,6 +1,7 @@
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import type { Hit } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
+import { cleanBatch } from '../sources/logs/clean.js';
 import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer, withComposites } from '../engine/scan.js';
 
 /** Work handed to a scanner: a path to read (working trees: reading is the bottleneck, so workers read) or bytes. */
@@ -10,7 +11,17 @@ export type ScanTask =
   | { kind: 'files'; absPaths: string[] }
   /** Many small in-memory inputs (blobs, image files) in one message. */
   | { kind: 'blobs'; data: Uint8Array[] }
-  | { kind: 'bytes'; data: Uint8Array };
+  | {
+      kind: 'bytes';
+      data: Uint8Array;
+      /**
+       * A source's preparation of the bytes, run in the worker so the main thread only reads:
+       * 'log-clean' strips ANSI codes and CI timestamp prefixes from a batch of log lines.
+       */
+      transform?: 'log-clean';
+      /** For 'log-clean': the batch begins in the middle of a long line. */
+      startsMidLine?: boolean;
+    };
 
 export type ScanStatus = 'ok' | 'binary' | 'unreadable' | 'not-a-file';
 
@@ -20,6 +31,8 @@ export interface ScanResult {
   bytes: number;
   /** Why a file could not be read, for the one warning. */
   error?: string;
+  /** The bytes after a task's `transform`, returned when there are hits (positions refer to them). */
+  transformed?: Uint8Array;
   /** For a 'files' or 'blobs' task: one result per input, in order. */
   batch?: ScanResult[];
 }
@@ -42,9 +55,13 @@ export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
     return { status: 'ok', hits: [], bytes: 0, batch: task.data.map((data) => runTask(rules, { kind: 'bytes', data })) };
   }
   if (task.kind === 'bytes') {
-    const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+    let data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+    if (task.transform === 'log-clean') data = cleanBatch(data, task.startsMidLine ?? false);
     if (looksBinary(data)) return { status: 'binary', hits: [], bytes: 0 };
-    return { status: 'ok', hits: scanBuffer(rules, data), bytes: data.length };
+    const hits = scanBuffer(rules, data);
+    // hit positions refer to the transformed bytes: the source needs them to place the hits
+    if (task.transform !== undefined && hits.length > 0) return { status: 'ok', hits, bytes: data.length, transformed: data };
+    return { status: 'ok', hits, bytes: data.length };
   }
   return scanFile(rules, task.absPath);
 }

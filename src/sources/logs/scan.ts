@@ -150,12 +150,15 @@ export async function produceLogs(ctx: ScanContext, files: string[], cwd: string
 
 async function scanBatch(ctx: ScanContext, path: string, batch: LineBatch): Promise<void> {
   const startsMidLine = batch.firstLineOffset > 0;
-  const cleaned = cleanBatch(batch.raw, startsMidLine);
-  const result = await ctx.scanner.scan({ kind: 'bytes', data: cleaned });
+  // the worker cleans the batch (main-thread cleaning starved the workers); it gets a copy, since the
+  // raw bytes are needed here again to place any hits
+  const result = await ctx.scanner.scan({ kind: 'bytes', data: new Uint8Array(batch.raw), transform: 'log-clean', startsMidLine });
   ctx.stats.bytesScanned += batch.raw.length - batch.overlap;
   if (result.hits.length === 0) return;
-  // the cleaned bytes went to the worker; cleaning again is deterministic and only happens for batches with hits
-  const map = new BatchMap(batch.raw, cleanBatch(batch.raw, startsMidLine), batch.firstLine, batch.firstLineOffset, startsMidLine);
+  // the worker returns the cleaned bytes of batches with hits (inline scanning returns them too)
+  const t = result.transformed;
+  const cleaned = t !== undefined ? Buffer.from(t.buffer, t.byteOffset, t.byteLength) : cleanBatch(batch.raw, startsMidLine);
+  const map = new BatchMap(batch.raw, cleaned, batch.firstLine, batch.firstLineOffset, startsMidLine);
   const hits: Hit[] = result.hits.map((h) => map.translate(h).hit);
   ctx.collector.add({ path }, hits);
 }
