@@ -127,7 +127,8 @@ async function* zipMembers(path: string, data: Buffer, limits: NestedLimits, war
   }
 }
 
-function nextZipEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+/** The next entry of a zip opened with `lazyEntries`, or undefined at its end. */
+export function nextZipEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
   return new Promise((resolve, reject) => {
     const onEntry = (e: yauzl.Entry): void => {
       cleanup();

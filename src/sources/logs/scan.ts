@@ -6,7 +6,7 @@ import type { Hit } from '../../core/types.js';
 import { UserError } from '../../core/errors.js';
 import type { ScanContext } from '../../scan/context.js';
 import { isZip } from '../archive/magic.js';
-import { safeMemberName } from '../archive/nested.js';
+import { nextZipEntry, safeMemberName } from '../archive/nested.js';
 import { cleanBatch } from './clean.js';
 import { lineBatches, type LineBatch } from './batches.js';
 import { BatchMap } from './translate.js';
@@ -77,20 +77,7 @@ async function* zipLogs(file: string, label: string, warn: (m: string) => void):
   }
   try {
     for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((res, rej) => {
-        const onEntry = (e: yauzl.Entry): void => (off(), res(e));
-        const onEnd = (): void => (off(), res(undefined));
-        const onErr = (e: Error): void => (off(), rej(e));
-        const off = (): void => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onErr);
-        };
-        zip.on('entry', onEntry);
-        zip.on('end', onEnd);
-        zip.on('error', onErr);
-        zip.readEntry();
-      });
+      const entry = await nextZipEntry(zip);
       if (entry === undefined) break;
       if (entry.fileName.endsWith('/')) continue;
       const name = safeMemberName(entry.fileName);
