@@ -81,6 +81,23 @@ class DirInput implements ImageInput {
   }
 }
 
+/** The files of an image tar by name, with its hard and symbolic links followed (at most 16 deep). */
+abstract class TarEntries<E> {
+  protected readonly entries = new Map<string, E>();
+  /** Symlinks and hard links in the outer tar (legacy docker save links repeated layers). */
+  protected readonly links = new Map<string, string>();
+
+  protected resolve(path: string): string {
+    let p = path;
+    for (let i = 0; i < 16 && this.links.has(p); i++) p = this.links.get(p)!;
+    return p;
+  }
+
+  has(path: string): boolean {
+    return this.entries.has(this.resolve(path));
+  }
+}
+
 /**
  * A compressed tar of an image (docker save | gzip, or an OCI layout tarred and compressed): no
  * offsets to seek to, so it is read as a stream.
@@ -92,14 +109,13 @@ class DirInput implements ImageInput {
  * outer tar into the layer reader. The cost is one extra sequential read of the file (from the page
  * cache for all but the largest images), which is cheaper than buffering or spilling layers.
  */
-class TarInput implements ImageInput {
+class TarInput extends TarEntries<number> implements ImageInput {
   private readonly metadata = new Map<string, Buffer>();
-  private readonly entries = new Map<string, number>();
-  /** Symlinks and hard links in the outer tar (legacy docker save links repeated layers). */
-  private readonly links = new Map<string, string>();
   private keptBytes = 0;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    super();
+  }
 
   get label(): string {
     return this.file;
@@ -143,15 +159,6 @@ class TarInput implements ImageInput {
     if (this.entries.size === 0) throw new UserError(`${this.file}: not an image: the tar has no files`);
   }
 
-  private resolve(path: string): string {
-    let p = path;
-    for (let i = 0; i < 16 && this.links.has(p); i++) p = this.links.get(p)!;
-    return p;
-  }
-
-  has(path: string): boolean {
-    return this.entries.has(this.resolve(path));
-  }
 
   readMetadata(path: string): Buffer | undefined {
     return this.metadata.get(this.resolve(path));
@@ -191,11 +198,10 @@ class TarInput implements ImageInput {
  * wanted blob is streamed straight from its byte range, in layer order, with no second pass and
  * no tar parsing of the outer file on the way.
  */
-class SeekableTarInput implements ImageInput {
-  private readonly entries = new Map<string, { offset: number; size: number }>();
-  private readonly links = new Map<string, string>();
-
-  constructor(private readonly file: string) {}
+class SeekableTarInput extends TarEntries<{ offset: number; size: number }> implements ImageInput {
+  constructor(private readonly file: string) {
+    super();
+  }
 
   get label(): string {
     return this.file;
@@ -218,15 +224,6 @@ class SeekableTarInput implements ImageInput {
     }
   }
 
-  private resolve(path: string): string {
-    let p = path;
-    for (let i = 0; i < 16 && this.links.has(p); i++) p = this.links.get(p)!;
-    return p;
-  }
-
-  has(path: string): boolean {
-    return this.entries.has(this.resolve(path));
-  }
 
   readMetadata(path: string): Buffer | undefined {
     const e = this.entries.get(this.resolve(path));
