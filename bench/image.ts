@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -78,8 +78,9 @@ async function writeOuter(out: string, entries: [string, string | Buffer][]): Pr
 
 async function ensureImages(workDir: string): Promise<{ tree: string; bytes: number; files: number; docker: string; oci: string }> {
   const corpus = ensureCorpus(workDir, 320 * 1024 * 1024, 4321);
-  const docker = join(workDir, `image-v${VERSION}-docker.tar`);
-  const oci = join(workDir, `image-v${VERSION}-oci-gzip.tar`);
+  // named after the corpus they hold, so a new corpus version builds new images (the reference scans the corpus)
+  const docker = join(workDir, `image-v${VERSION}-${basename(corpus.dir)}-docker.tar`);
+  const oci = join(workDir, `image-v${VERSION}-${basename(corpus.dir)}-oci-gzip.tar`);
   if (existsSync(docker) && existsSync(oci)) return { tree: corpus.dir, bytes: corpus.bytes, files: corpus.files, docker, oci };
   const tmp = join(workDir, 'layers.tmp');
   rmSync(tmp, { recursive: true, force: true });
