@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RuleDefinition } from '../src/core/types.js';
 import { compileRules, type CompiledRuleSet } from '../src/engine/compile.js';
 import { scanBuffer } from '../src/engine/scan.js';
@@ -448,15 +448,19 @@ function pemLines(body: string): string[] {
   return body.match(/.{1,64}/g) ?? [];
 }
 
+/**
+ * An OpenSSH public key line with the real wire layout (string "ssh-rsa", mpint e, mpint n). The
+ * modulus is random odd bytes, not a generated key: exporting a generated key as JWK can deadlock
+ * Node 20 when a collection runs inside the export (seen here: a hung test), and a public key's
+ * shape is all this negative needs.
+ */
 function sshRsaPublic(rng: Rng): string {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, (b.length >> 8) & 0xff, b.length & 0xff]), b]);
-  const mpint = (b64u: string): Buffer => {
-    const b = Buffer.from(b64u, 'base64url');
-    return str(b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
-  };
-  const blob = Buffer.concat([str(Buffer.from('ssh-rsa')), mpint(jwk.e), mpint(jwk.n)]);
+  const mpint = (b: Buffer): Buffer => str(b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  const n = rng.bytes(256);
+  n[0] = n[0]! | 0x80; // a full 2048-bit modulus
+  n[255] = n[255]! | 1; // odd, as a product of two odd primes is
+  const blob = Buffer.concat([str(Buffer.from('ssh-rsa')), mpint(Buffer.from([1, 0, 1])), mpint(n)]);
   return `ssh-rsa ${blob.toString('base64')} deploy@build-${rng.int(100)}`;
 }
 
@@ -565,8 +569,9 @@ function negatives(rng: Rng): NegativeFile[] {
   add('uuid', 'OAuth client ids', 'yaml', 'oauth.yaml', ['oauth:', `  client_id: ${uuid(rng)}`, `  tenantId: "${uuid(rng)}"`, `  app_id: ${uuid(rng)}`]);
   add('uuid', 'project guids', 'xml', 'App.csproj', [`<ProjectGuid>{${uuid(rng).toUpperCase()}}</ProjectGuid>`, `<UserSecretsId>${uuid(rng)}</UserSecretsId>`]);
   // public keys and certificates
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pubPem = publicKey.export({ type: 'spki', format: 'pem' }).toString().trim().split('\n');
+  // a P-256 SubjectPublicKeyInfo: the fixed DER header, then an uncompressed point (no key generation: see sshRsaPublic)
+  const spki = Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), Buffer.from([4]), rng.bytes(64)]);
+  const pubPem = ['-----BEGIN PUBLIC KEY-----', ...pemLines(spki.toString('base64')), '-----END PUBLIC KEY-----'];
   add('public-key', 'PEM public key', 'text', 'signing.pub', pubPem);
   add('public-key', 'certificate', 'text', 'ca.crt', ['-----BEGIN CERTIFICATE-----', ...pemLines(b64(rng, 900)), '-----END CERTIFICATE-----']);
   add('public-key', 'authorized_keys', 'text', 'authorized_keys', [sshRsaPublic(rng), `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), rng.bytes(32)]).toString('base64')} ops@bastion`]);
