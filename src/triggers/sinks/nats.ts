@@ -1,4 +1,5 @@
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+// the client library loads only when a NATS sink opens: every scan command imports the sinks
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { redactUrl, type NatsSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
 import { allFailed, errorText, type SendOutcome, type SendResult, type Sink } from './types.js';
@@ -23,6 +24,7 @@ export class NatsSink implements Sink {
   async open(): Promise<void> {
     let nc: NatsConnection;
     try {
+      const { connect } = await import('nats');
       nc = await connect({ servers: this.spec.url, timeout: this.spec.timeoutMs, reconnect: false, name: 'leakhound' });
     } catch (e) {
       throw new Error(`cannot connect to ${redactUrl(this.spec.url)}: ${errorText(e)}`);

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+// the client library loads only when a Redis sink opens: every scan command imports the sinks
+import type { Redis } from 'ioredis';
 import { redactUrl, type RedisSinkSpec } from '../config.js';
 import type { OutboxRow } from '../store.js';
 import { allFailed, errorText, type SendOutcome, type SendResult, type Sink } from './types.js';
@@ -30,6 +31,7 @@ export class RedisSink implements Sink {
   }
 
   async open(): Promise<void> {
+    const { Redis } = await import('ioredis');
     const client = new Redis(this.spec.url, {
       lazyConnect: true,
       connectTimeout: this.spec.timeoutMs,
