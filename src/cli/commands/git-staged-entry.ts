@@ -5,16 +5,12 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { ReportFormat } from '../../report/types.js';
+import type { OutputArgs } from '../output.js';
 
 const FORMATS = ['text', 'json', 'jsonl', 'sarif'];
 
-interface FastArgs {
-  format: ReportFormat;
-  output?: string;
-  'show-secrets': boolean;
-  quiet: boolean;
-  config?: string;
-  threads?: number;
+/** The shared output flags this fast path understands, plus git's own. */
+interface FastArgs extends Pick<OutputArgs, 'format' | 'output' | 'show-secrets' | 'quiet' | 'config' | 'threads'> {
   repo?: string;
   staged: true;
   incremental: false;

@@ -98,15 +98,7 @@ async function* zipMembers(path: string, data: Buffer, limits: NestedLimits, war
     return;
   }
   try {
-    for (;;) {
-      const entry = await nextZipEntry(zip);
-      if (entry === undefined) break;
-      if (entry.fileName.endsWith('/')) continue;
-      const name = safeMemberName(entry.fileName);
-      if (name === undefined) {
-        warn(`${path}: member '${entry.fileName}' has an unsafe path, skipped`);
-        continue;
-      }
+    for await (const { entry, name } of safeZipEntries(zip, path, warn)) {
       const where = `${path}!/${name}`;
       if (entry.uncompressedSize > limits.maxEntryBytes) {
         warn(`${where}: ${entry.uncompressedSize} bytes, larger than the ${limits.maxEntryBytes}-byte cap for archive members, skipped`);
@@ -124,6 +116,21 @@ async function* zipMembers(path: string, data: Buffer, limits: NestedLimits, war
     warn(e instanceof BombError ? e.message : `${path}: corrupt zip (${(e as Error).message}), rest skipped`);
   } finally {
     zip.close();
+  }
+}
+
+/** A zip's file entries with safe member names; unsafe ones (`../`, absolute) get a warning and are skipped. */
+export async function* safeZipEntries(zip: yauzl.ZipFile, label: string, warn: (message: string) => void): AsyncGenerator<{ entry: yauzl.Entry; name: string }> {
+  for (;;) {
+    const entry = await nextZipEntry(zip);
+    if (entry === undefined) return;
+    if (entry.fileName.endsWith('/')) continue;
+    const name = safeMemberName(entry.fileName);
+    if (name === undefined) {
+      warn(`${label}: member '${entry.fileName}' has an unsafe path, skipped`);
+      continue;
+    }
+    yield { entry, name };
   }
 }
 

@@ -6,7 +6,7 @@ import type { Hit } from '../../core/types.js';
 import { UserError } from '../../core/errors.js';
 import type { ScanContext } from '../../scan/context.js';
 import { isZip } from '../archive/magic.js';
-import { nextZipEntry, safeMemberName } from '../archive/nested.js';
+import { safeZipEntries } from '../archive/nested.js';
 import { cleanBatch } from './clean.js';
 import { lineBatches, type LineBatch } from './batches.js';
 import { BatchMap } from './translate.js';
@@ -76,15 +76,7 @@ async function* zipLogs(file: string, label: string, warn: (m: string) => void):
     throw new UserError(`${label}: not a readable zip (${(e as Error).message})`);
   }
   try {
-    for (;;) {
-      const entry = await nextZipEntry(zip);
-      if (entry === undefined) break;
-      if (entry.fileName.endsWith('/')) continue;
-      const name = safeMemberName(entry.fileName);
-      if (name === undefined) {
-        warn(`${label}: member '${entry.fileName}' has an unsafe path, skipped`);
-        continue;
-      }
+    for await (const { entry, name } of safeZipEntries(zip, label, warn)) {
       // the location path is the member's path inside the zip, as the job log is named there
       yield { path: name, open: () => zip.openReadStreamPromise(entry) };
     }
