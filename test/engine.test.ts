@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
 import RE2 from 're2';
 import { compileRules } from '../src/engine/compile.js';
 import { scanBuffer, WINDOW_SIZE } from '../src/engine/scan.js';
-import { requiredLiterals } from '../src/engine/literals.js';
+import { factorSource, requiredFactors } from '../src/engine/literals.js';
 import { widenRepetitions } from '../src/engine/prefilter.js';
 import { shannonEntropy } from '../src/engine/entropy.js';
 import { isPlaceholder } from '../src/engine/placeholder.js';
@@ -14,36 +15,77 @@ const rule = (over: Partial<RuleDefinition>): RuleDefinition => ({
   confidence: 'high', severity: 'high', examples: [], negatives: [], ...over,
 });
 
-describe('required literals', () => {
-  it('extracts a literal every match must contain', () => {
-    expect(requiredLiterals('(ghp_[A-Za-z0-9]{36})')).toEqual(['ghp_']);
-    expect(requiredLiterals('(?i)postgres(?:ql)?://[^:]+:(?P<secret>[^@]+)@')).toEqual(['postgres://', 'postgresql://']);
-    expect(requiredLiterals('(?:xox[bp])-[0-9]+')).toEqual(['xoxb-', 'xoxp-']);
-    expect(requiredLiterals('([0-9a-f]{32}-us[0-9]{1,2})')).toEqual(['-us']);
-    // a provider name is preferred over a generic key word
-    expect(requiredLiterals('(?i)(?:plaid|plaid_client)[_.-]secret\\s*=\\s*([a-f0-9]{30})')).toEqual([
-      'plaid-secret', 'plaid.secret', 'plaid_client-secret', 'plaid_client.secret', 'plaid_client_secret', 'plaid_secret',
+describe('required factors', () => {
+  const factors = (p: string): string[] | undefined => requiredFactors(p)?.map(factorSource);
+  const hex = '[0-9a-f]';
+  const alnum = '[0-9A-Za-z]';
+
+  it('extracts a literal every match must contain, with the token classes that follow it', () => {
+    expect(factors('(ghp_[A-Za-z0-9]{36})')).toEqual([`ghp_${alnum.repeat(6)}`]);
+    expect(factors('(?P<secret>sk_[a-f0-9]{48})')).toEqual([`sk_${hex.repeat(6)}`]);
+    expect(factors('(?:xox[bp])-[0-9]+')).toEqual(['xox[bp]\\-[0-9]']);
+    expect(factors('([0-9a-f]{32}-us[0-9]{1,2})')).toEqual(['\\-us[0-9]']);
+    expect(factors('(?i)postgres(?:ql)?://[^:]+:(?P<secret>[^@]+)@')).toEqual([
+      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss]\\:\\/\\/',
+      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss][Qq][Ll]\\:\\/',
     ]);
   });
 
-  it('gives up (falls back to the widened pattern) rather than guess', () => {
-    expect(requiredLiterals('([A-Za-z0-9]{40})')).toBeUndefined();
-    expect(requiredLiterals('(?:abc)?[0-9]+')).toBeUndefined();
-    expect(requiredLiterals('(abc|[0-9]+)')).toBeUndefined();
-    expect(requiredLiterals('a(?=b)')).toBeUndefined();
+  it('keeps case where the pattern is case-sensitive', () => {
+    expect(factors('(?i)key(?-i:ABC)')).toEqual(['[Kk][Ee][Yy]ABC']);
+    expect(factors('(?i)AB[cd]EF')).toEqual(['[Aa][Bb][CDcd][Ee][Ff]']);
   });
 
-  it('every literal set is sound on random rules: a match always contains a literal', () => {
-    const patterns = ['(foo|bar)baz[0-9]{2}', 'xx(?:ab|cd)?yz+', '(?i)AB[cd]EF', 'q\\.w\\-e{2,3}', '[ab][cd][ef]{1}'];
-    for (const p of patterns) {
-      const lits = requiredLiterals(p);
-      expect(lits, p).toBeDefined();
+  it('prefers a provider name to a generic key word, and a key word to two letters', () => {
+    const plaid = factors('(?i)(?:plaid|plaid_client)[_.-]secret\\s*=\\s*([a-f0-9]{30})');
+    expect(plaid?.length).toBeGreaterThan(0);
+    expect(plaid?.every((f) => f.startsWith('[Pp][Ll][Aa][Ii][Dd]'))).toBe(true);
+    expect(factors('(?i)cf[a-z]{0,3}key')).toEqual(['[Kk][Ee][Yy]']);
+  });
+
+  it('adds run classes after a selective start only, unless nothing better exists', () => {
+    // "AB" then hex: selective enough to track a few hex characters
+    expect(factors('AB[a-f0-9]{20}(?:x|y)*')).toEqual([`AB${hex.repeat(6)}`]);
+    // "a" alone is not: the rule falls back to a literal elsewhere in it
+    expect(factors('a[a-f0-9]{20}QZ')).toEqual([`QZ`]);
+    // no character of note anywhere: a weak start with classes beats the whole widened pattern
+    expect(factors('at[A-Za-z0-9]{14}')).toEqual([`at${alnum.repeat(6)}`]);
+  });
+
+  it('gives up (falls back to the widened pattern) rather than guess', () => {
+    expect(factors('([A-Za-z0-9]{40})')).toBeUndefined();
+    expect(factors('(?:abc)?[0-9]+')).toBeUndefined();
+    expect(factors('(abc|[0-9]+)')).toBeUndefined();
+    expect(factors('a(?=b)')).toBeUndefined();
+  });
+
+  it('every factor set is sound on random inputs: a match always contains a factor', () => {
+    // each pattern with pieces of it, so that random strings of pieces match it often
+    const cases: [string, string[]][] = [
+      ['(foo|bar)baz[0-9]{2}', ['foo', 'bar', 'baz', '1', '2', 'x']],
+      ['xx(?:ab|cd)?yz+', ['xx', 'ab', 'cd', 'y', 'z', 'q']],
+      ['(?i)AB[cd]EF', ['aB', 'Ab', 'c', 'D', 'eF', 'x']],
+      ['q\\.w\\-e{2,3}', ['q.', 'w-', 'e', 'x']],
+      ['[ab][cd][ef]{1}', ['a', 'b', 'c', 'd', 'e', 'f', 'x']],
+      ['AB[0-9a-f]{3,9}Q', ['AB', '1', 'a', 'f', 'Q', 'x']],
+      ['(?:AB|CD)[a-f]{2}(?i:xy)', ['AB', 'CD', 'a', 'f', 'x', 'Y']],
+      ['zz(?:[0-9]{2}|q)+w', ['zz', '1', '2', 'q', 'w', 'x']],
+      ['(?i)(?:fa|qd)[a-z0-9_.-]{0,4}key', ['fa', 'QD', 'x', '_', '9', 'key', 'KeY']],
+    ];
+    for (const [p, pieces] of cases) {
+      const fs = factors(p);
+      expect(fs, p).toBeDefined();
       const re = new RE2(p);
-      for (let i = 0; i < 3000; i++) {
-        const s = randomString(12, 'abcdefqwxyzABCDEF0123456789.-');
+      const any = new RE2(`(?:${fs!.join('|')})`);
+      let matched = 0;
+      for (let i = 0; i < 4000; i++) {
+        const s = Array.from({ length: 8 }, () => pieces[randomInt(pieces.length)]!).join('');
         const m = re.exec(s);
-        if (m) expect(lits!.some((l) => m[0].toLowerCase().includes(l)), `${p} on ${s}`).toBe(true);
+        if (!m) continue;
+        matched++;
+        expect(any.test(m[0]), `${p} on ${s}: ${fs!.join('|')}`).toBe(true);
       }
+      expect(matched, p).toBeGreaterThan(0);
     }
   });
 

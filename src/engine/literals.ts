@@ -1,94 +1,308 @@
 /**
- * Extracts, from a rule's pattern, a set of literal strings at least one of which occurs in every
- * match (as RE2's own prefilter does). The multi-pattern pass then looks only for those literals,
- * which keeps its automaton small and fast however many rules there are; each candidate rule then
- * runs its exact pattern. The analysis is conservative: anything it does not understand yields
- * "no literal", and the rule falls back to its widened pattern in the Set.
+ * Extracts, from a rule's pattern, a few short "factors" at least one of which occurs in every match
+ * (as RE2's and Hyperscan's own prefilters do). The multi-pattern pass then looks only for those
+ * factors, which keeps its automaton small and fast however many rules there are; each candidate
+ * rule then runs its exact pattern.
  *
- * Literals are lower-cased and searched case-insensitively: a superset, never a miss.
+ * A factor is a sequence of byte classes, not only a literal: `sk_[a-f0-9]{48}` gives `sk_[a-f0-9]`
+ * repeated a few times, which "task_" and "disk_" in ordinary code do not match, so the exact pattern
+ * runs only where a token may be. Case is kept where the pattern is case-sensitive.
+ *
+ * The analysis is conservative: anything it does not understand yields "no factor", and the rule
+ * falls back to its widened pattern in the Set.
  */
 
+/** One position of a factor: the characters it accepts, sorted. */
+type Pos = string;
+/** A factor: consecutive positions. */
+type Seq = Pos[];
+
 interface Info {
-  /** The node matches exactly one of these strings (undefined: unknown or too many). */
-  exact?: string[];
-  /** Every match of the node contains one of these (undefined: nothing known). */
-  req?: string[];
+  /** The node matches exactly one of these sequences (undefined: unknown or too many). */
+  exact?: Seq[];
+  /** Every match starts with one of these. */
+  pre?: Seq[];
+  /** Every match ends with one of these. */
+  suf?: Seq[];
+  /** Every match contains one of these. */
+  req?: Seq[];
 }
 
+/** Most alternatives a factor set may have. */
 const MAX_SET = 64;
-const MAX_LEN = 48;
-export const MIN_LITERAL = 2;
+/** Longest sequence tracked while multiplying out; factors themselves are windows of it. */
+const MAX_TRACKED = 256;
+/** Positions of a factor in the Set: enough to be selective, few enough to keep the automaton small. */
+const MAX_FACTOR = 12;
+/** Widest class a position may be ([A-Za-z0-9_-] is 64); wider ones are "anything". */
+const MAX_CLASS = 64;
+/** Weakest factor worth using (bits): two case-insensitive letters ("cf") score 10.98 and are refused. */
+const MIN_BITS = 11;
+/** What a common key word is worth however long it is: it is in most config files. */
+const COMMON_WORD_BITS = 11;
+/** Characters of ordinary text, for a position's selectivity. */
+const ALPHABET = 90;
 
 class Unsupported extends Error {}
 
 /**
- * Words found in almost every source file: as the only literal of a rule they select it everywhere,
- * so a rarer literal of the same rule (a provider name, a prefix) is preferred.
+ * Words found in almost every source file: as the only factor of a rule they select it everywhere,
+ * so a rarer factor of the same rule (a provider name, a prefix) is preferred.
  */
 const COMMON_LIST = 'key secret token password passwd pass pwd auth api access client private credential credentials bearer user username login session id app url http https host path pattern server data source'.split(' ');
 const COMMON = new Set(COMMON_LIST);
 
-/**
- * How selective one literal is: its length, but a common word (or a piece of one: "pat" is in
- * "path") scores 2, and two letters or digits alone ("cf", "ac") score 1, below any word.
- */
-function literalScore(s: string): number {
-  const core = s.replace(/[^a-z0-9]/g, '');
-  if (s.length <= 2 && core.length === s.length) return Math.min(s.length, 1);
-  if (COMMON.has(core) || COMMON_LIST.some((w) => (core.length <= w.length + 1 && core.includes(w)) || (core.length >= 3 && w.includes(core)))) return Math.min(s.length, 2);
-  return s.length;
+function isCommonWord(core: string): boolean {
+  return COMMON.has(core) || COMMON_LIST.some((w) => (core.length <= w.length + 1 && core.includes(w)) || (core.length >= 3 && w.includes(core)));
 }
 
-/** How selective a literal set is: the score of its weakest member (longer and rarer is better). */
-function score(set: string[] | undefined): number {
+/** The lower-case letter or digit a position stands for, when it is one (either case of it). */
+function wordChar(p: Pos): string | undefined {
+  if (p.length === 1) return /[A-Za-z0-9]/.test(p) ? p.toLowerCase() : undefined;
+  if (p.length === 2 && p[0]!.toLowerCase() === p[1]!.toLowerCase() && p[0] !== p[1]) return p[1]!.toLowerCase();
+  return undefined;
+}
+
+/** Punctuation that separates words in code and config: in almost every line, so worth little. */
+const COMMON_PUNCTUATION = new Set([...' -._/:="\'(),;\n\t']);
+const COMMON_PUNCTUATION_BITS = 3;
+/**
+ * What classes add to a factor at most: runs of hex or base64 are everywhere in lock files and
+ * hashes, so a factor must owe most of its selectivity to its characters.
+ */
+const MAX_CLASS_BITS = 16;
+
+/**
+ * Bits of one position. Lower-case letters are far more common in code than capitals, so a
+ * case-sensitive "at" (in every other identifier) is worth less than "AC".
+ */
+function posBits(p: Pos): number {
+  if (p.length === 1 && COMMON_PUNCTUATION.has(p)) return COMMON_PUNCTUATION_BITS;
+  const uniform = Math.max(0, Math.log2(ALPHABET / p.length));
+  if (p.length === 1 && p >= 'a' && p <= 'z') return uniform - 1;
+  if (p.length === 1 && p >= 'A' && p <= 'Z') return uniform + 1;
+  return uniform;
+}
+
+/**
+ * How selective a factor is, in bits; runs of letters that spell a common word count little, and
+ * classes add at most MAX_CLASS_BITS (unless `capClasses` is false).
+ */
+function bits(seq: Seq, capClasses = true): number {
+  let total = 0;
+  let classBits = 0;
+  let i = 0;
+  while (i < seq.length) {
+    if (wordChar(seq[i]!) === undefined) {
+      if (seq[i]!.length > 1) classBits += posBits(seq[i]!);
+      else total += posBits(seq[i]!);
+      i++;
+      continue;
+    }
+    let word = '';
+    let wordBits = 0;
+    while (i < seq.length && wordChar(seq[i]!) !== undefined) {
+      word += wordChar(seq[i]!)!;
+      wordBits += posBits(seq[i]!);
+      i++;
+    }
+    total += isCommonWord(word) ? Math.min(wordBits, COMMON_WORD_BITS) : wordBits;
+  }
+  return total + (capClasses ? Math.min(classBits, MAX_CLASS_BITS) : classBits);
+}
+
+/** A position that starts a factor well: a character, its two cases or a small class ([MNO]), not a run class. */
+const isAnchorPos = (p: Pos): boolean => p.length <= 4;
+
+/** Bits a factor needs before any class position: classes after a weak start ("at") keep the automaton busy. */
+const CLASS_AFTER_BITS = 11;
+/** Class positions a factor may have: each is a state of the automaton for every literal it follows. */
+const MAX_CLASS_POSITIONS = 6;
+
+/** Classes up to this wide ([0-9], [AEIMQUYcgk]) follow any start; wider ones need a selective start. */
+const NARROW_CLASS = 10;
+
+/**
+ * The factor that starts at `s`: its characters and narrow classes, and wide classes only once the
+ * factor is selective (`strict`), since a wide class after a weak start keeps the automaton busy.
+ */
+function windowAt(seq: Seq, s: number, strict: boolean): Seq {
+  const w: Seq = [];
+  let classes = 0;
+  for (let i = s; i < seq.length && w.length < MAX_FACTOR; i++) {
+    const p = seq[i]!;
+    if (p.length > NARROW_CLASS && (++classes > MAX_CLASS_POSITIONS || (strict && bits(w, false) < CLASS_AFTER_BITS))) break;
+    w.push(p);
+  }
+  return w;
+}
+
+/**
+ * The most selective factor inside `seq`. It starts on a character or a small class: a factor that
+ * starts with a run class would keep the automaton tracking every run of that class.
+ */
+function bestWindow(seq: Seq, strict = true): Seq | undefined {
+  let pick: Seq | undefined;
+  let pickBits = -1;
+  for (let s = 0; s < seq.length; s++) {
+    if (!isAnchorPos(seq[s]!)) continue;
+    const w = windowAt(seq, s, strict);
+    const b = bits(w);
+    if (b > pickBits) {
+      pick = w;
+      pickBits = b;
+    }
+  }
+  return pick;
+}
+
+/** How selective a factor set is: its weakest member's best window (-1: none usable). */
+function score(set: Seq[] | undefined, strict = true): number {
   if (!set || set.length === 0) return -1;
   let min = Infinity;
-  for (const s of set) min = Math.min(min, s.length === 0 ? 0 : literalScore(s));
+  for (const s of set) {
+    const w = bestWindow(s, strict);
+    min = Math.min(min, w === undefined ? 0 : bits(w));
+  }
   return min;
 }
 
-function best(...sets: (string[] | undefined)[]): string[] | undefined {
-  let pick: string[] | undefined;
+function best(...sets: (Seq[] | undefined)[]): Seq[] | undefined {
+  let pick: Seq[] | undefined;
   for (const s of sets) {
-    if (score(s) > score(pick) || (score(s) === score(pick) && s && pick && s.length < pick.length)) pick = s;
+    const a = score(s);
+    const b = score(pick);
+    if (a > b || (a === b && s && pick && s.length < pick.length)) pick = s;
   }
   return score(pick) > 0 ? pick : undefined;
 }
 
-const dedupe = (a: string[]): string[] => [...new Set(a)];
+const key = (s: Seq): string => s.join('\u0000') + '\u0001' + s.length;
+function dedupe(a: Seq[]): Seq[] {
+  const seen = new Map<string, Seq>();
+  for (const s of a) seen.set(key(s), s);
+  return [...seen.values()];
+}
+
+/** Every concatenation of one of `a` with one of `b`, or undefined when there would be too many. */
+function product(a: Seq[], b: Seq[]): Seq[] | undefined {
+  if (a.length * b.length > MAX_SET) return undefined;
+  const out: Seq[] = [];
+  for (const x of a) for (const y of b) out.push(x.length + y.length > MAX_TRACKED ? [...x, ...y].slice(0, MAX_TRACKED) : [...x, ...y]);
+  return dedupe(out);
+}
+
+function power(a: Seq[], n: number): Seq[] | undefined {
+  let out: Seq[] | undefined = [[]];
+  for (let k = 0; k < n && out; k++) {
+    out = product(out, a);
+    if (out && out.every((s) => s.length >= MAX_TRACKED)) break;
+  }
+  return out;
+}
+
+const unionAll = (sets: (Seq[] | undefined)[]): Seq[] | undefined => {
+  const out: Seq[] = [];
+  for (const s of sets) {
+    if (!s) return undefined;
+    out.push(...s);
+  }
+  const d = dedupe(out);
+  return d.length <= MAX_SET ? d : undefined;
+};
+
+const startOf = (i: Info): Seq[] | undefined => i.exact ?? i.pre;
+const endOf = (i: Info): Seq[] | undefined => i.exact ?? i.suf;
+
+function info(parts: Info): Info {
+  const out: Info = {};
+  if (parts.exact) out.exact = parts.exact;
+  if (parts.pre) out.pre = parts.pre;
+  if (parts.suf) out.suf = parts.suf;
+  if (parts.req) out.req = parts.req;
+  return out;
+}
 
 function alternate(branches: Info[]): Info {
-  let exact: string[] | undefined = [];
+  const allExact = branches.every((b) => b.exact !== undefined);
+  const req: Seq[] = [];
+  let reqOk = true;
   for (const b of branches) {
-    if (!b.exact || !exact) {
-      exact = undefined;
-      continue;
-    }
-    exact.push(...b.exact);
-  }
-  if (exact && exact.length > MAX_SET) exact = undefined;
-  let req: string[] | undefined = [];
-  for (const b of branches) {
-    const r = best(b.exact, b.req);
-    if (!r || !req) {
-      req = undefined;
+    const r = best(b.exact, b.pre, b.suf, b.req);
+    if (!r) {
+      reqOk = false;
       break;
     }
     req.push(...r);
   }
-  return { ...(exact ? { exact: dedupe(exact) } : {}), ...optReq(req ? best(dedupe(req)) : undefined) };
+  return info({
+    exact: allExact ? unionAll(branches.map((b) => b.exact)) : undefined,
+    pre: unionAll(branches.map(startOf)),
+    suf: unionAll(branches.map(endOf)),
+    req: reqOk && req.length <= MAX_SET ? dedupe(req) : undefined,
+  } as Info);
 }
 
-const optReq = (req: string[] | undefined): Info => (req ? { req } : {});
+function concat(items: Info[]): Info {
+  const candidates: (Seq[] | undefined)[] = [];
+  let run: Seq[] | undefined = [[]];
+  let exact = true;
+  let pre: Seq[] | undefined;
+  for (const it of items) {
+    candidates.push(it.req, it.pre, it.suf);
+    if (it.exact) {
+      const next: Seq[] | undefined = run ? product(run, it.exact) : undefined;
+      if (next) {
+        run = next;
+        continue;
+      }
+      // too many alternatives to multiply out: keep what we have, start again from this item
+      candidates.push(run);
+      if (exact) pre = run;
+      exact = false;
+      run = it.exact;
+      continue;
+    }
+    // the run ends here, extended by how this item starts; the next run begins with how it ends
+    const closing = run && startOf(it) ? (product(run, startOf(it)!) ?? run) : run;
+    candidates.push(closing);
+    if (exact) pre = closing;
+    exact = false;
+    run = endOf(it);
+  }
+  candidates.push(run);
+  if (exact) return info({ exact: run, req: best(...candidates) } as Info);
+  return info({ pre, suf: run, req: best(...candidates) } as Info);
+}
+
+/** The characters of `c` under case-insensitive matching. */
+function fold(chars: Iterable<string>, ci: boolean): Pos {
+  const s = new Set<string>();
+  for (const c of chars) {
+    s.add(c);
+    if (ci) {
+      s.add(c.toLowerCase());
+      s.add(c.toUpperCase());
+    }
+  }
+  return [...s].sort().join('');
+}
+
+const DIGITS = '0123456789';
+const WORD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_';
+const SPACE = ' \t\n\r\f\v';
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '0': '\0' };
 
 class Parser {
   private i = 0;
+  /** Case-insensitive at this point of the pattern ((?i) flags). */
+  private ci = false;
   constructor(private readonly p: string) {}
 
   parse(): Info {
-    const info = this.alternation();
+    const r = this.alternation();
     if (this.i < this.p.length) throw new Unsupported('trailing');
-    return info;
+    return r;
   }
 
   private alternation(): Info {
@@ -100,33 +314,10 @@ class Parser {
     return branches.length === 1 ? branches[0]! : alternate(branches);
   }
 
-  /**
-   * A concatenation: runs of exactly-known atoms are multiplied out into longer literals
-   * ("-" "u" "s" gives "-us"); an unknown atom ends a run. The best run or required set wins.
-   */
   private sequence(): Info {
-    const candidates: (string[] | undefined)[] = [];
-    let run: string[] = [''];
-    let broken = false;
-    while (this.i < this.p.length && this.p[this.i] !== '|' && this.p[this.i] !== ')') {
-      const info = this.quantified();
-      if (info.exact) {
-        const next = run.length * info.exact.length <= MAX_SET ? dedupe(run.flatMap((x) => info.exact!.map((y) => x + y))) : undefined;
-        if (next && next.every((s) => s.length <= MAX_LEN)) {
-          run = next;
-          continue;
-        }
-        candidates.push(run);
-        run = info.exact;
-        broken = true;
-        continue;
-      }
-      candidates.push(run, info.req);
-      run = [''];
-      broken = true;
-    }
-    candidates.push(run);
-    return { ...(broken ? {} : { exact: run }), ...optReq(best(...candidates)) };
+    const items: Info[] = [];
+    while (this.i < this.p.length && this.p[this.i] !== '|' && this.p[this.i] !== ')') items.push(this.quantified());
+    return concat(items);
   }
 
   private quantified(): Info {
@@ -134,11 +325,18 @@ class Parser {
     const q = this.quantifier();
     if (q === undefined) return atom;
     const [min, max] = q;
-    if (min === 0 && max === 1 && atom.exact) return { exact: dedupe([...atom.exact, '']) };
+    if (min === 0 && max === 1 && atom.exact) {
+      const opt = unionAll([atom.exact, [[]]]);
+      return opt ? { exact: opt } : {};
+    }
     if (min === 0) return {};
-    if (min === 1 && max === 1) return atom;
-    // X{m,...}: at least one X occurs, so X's literals are required; exact repetition is not tracked
-    return optReq(best(atom.exact, atom.req));
+    if (min === max && atom.exact) {
+      const rep = power(atom.exact, min);
+      if (rep) return { exact: rep };
+    }
+    // X{m,n}: a match starts and ends with X repeated m times (as far as that is tracked)
+    const edge = atom.exact ? power(atom.exact, Math.min(min, MAX_FACTOR)) : undefined;
+    return info({ pre: edge ?? atom.pre, suf: edge ?? atom.suf, req: best(atom.exact, atom.req, atom.pre, atom.suf) } as Info);
   }
 
   private quantifier(): [number, number] | undefined {
@@ -167,26 +365,34 @@ class Parser {
     if (c === '\\') return this.escape();
     this.i++;
     if (c === '.') return {};
-    if (c === '^' || c === '$') return { exact: [''] };
+    if (c === '^' || c === '$') return { exact: [[]] };
     if (c === ')' || c === '*' || c === '+' || c === '?') throw new Unsupported(c);
-    return { exact: [c.toLowerCase()] };
+    return { exact: [[fold([c], this.ci)]] };
   }
 
   private group(): Info {
     this.i++; // (
+    const outer = this.ci;
     if (this.p[this.i] === '?') {
       const rest = this.p.slice(this.i);
       const named = /^\?P?<[A-Za-z_][A-Za-z0-9_]*>/.exec(rest);
-      const flags = /^\?[imsU-]*(:|\))/.exec(rest);
+      const flags = /^\?([imsU]*)(?:-([imsU]*))?(:|\))/.exec(rest);
       if (named) this.i += named[0].length;
       else if (flags) {
         this.i += flags[0].length;
-        if (flags[1] === ')') return { exact: [''] }; // (?i) applies to the rest; we ignore case anyway
+        const ci = flags[1]!.includes('i') ? true : (flags[2] ?? '').includes('i') ? false : this.ci;
+        // (?i) alone: applies to the rest of the enclosing group
+        if (flags[3] === ')') {
+          this.ci = ci;
+          return { exact: [[]] };
+        }
+        this.ci = ci;
       } else throw new Unsupported('group');
     }
     const inner = this.alternation();
     if (this.p[this.i] !== ')') throw new Unsupported('unclosed');
     this.i++;
+    this.ci = outer;
     return inner;
   }
 
@@ -194,22 +400,26 @@ class Parser {
     const n = this.p[this.i + 1];
     if (n === undefined) throw new Unsupported('escape');
     this.i += 2;
-    if ('dDwWsSpPCX'.includes(n)) {
+    if (n === 'd') return { exact: [[DIGITS]] };
+    if (n === 'w') return { exact: [[fold(WORD, false)]] };
+    if (n === 's') return { exact: [[fold(SPACE, false)]] };
+    if ('DWSpPCX'.includes(n)) {
       if ((n === 'p' || n === 'P') && this.p[this.i] === '{') this.i = this.p.indexOf('}', this.i) + 1;
       else if (n === 'p' || n === 'P') this.i++;
       return {};
     }
-    if (n === 'b' || n === 'B' || n === 'A' || n === 'z') return { exact: [''] };
-    const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '0': '\0' };
-    if (simple[n] !== undefined) return { exact: [simple[n]] };
-    if (n === 'x') {
-      const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.p.slice(this.i));
-      if (!m) throw new Unsupported('hex');
-      this.i += m[0].length;
-      return { exact: [String.fromCodePoint(parseInt(m[1] ?? m[2]!, 16)).toLowerCase()] };
-    }
+    if (n === 'b' || n === 'B' || n === 'A' || n === 'z') return { exact: [[]] };
+    if (SIMPLE_ESCAPES[n] !== undefined) return { exact: [[SIMPLE_ESCAPES[n]!]] };
+    if (n === 'x') return { exact: [[fold([this.hexEscape()], this.ci)]] };
     if (/[A-Za-z0-9]/.test(n)) throw new Unsupported(`\\${n}`);
-    return { exact: [n.toLowerCase()] };
+    return { exact: [[fold([n], this.ci)]] };
+  }
+
+  private hexEscape(): string {
+    const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.p.slice(this.i));
+    if (!m) throw new Unsupported('hex');
+    this.i += m[0].length;
+    return String.fromCodePoint(parseInt(m[1] ?? m[2]!, 16));
   }
 
   private charClass(): Info {
@@ -235,75 +445,108 @@ class Parser {
       if (c === '\\') {
         const n = this.p[this.i + 1]!;
         this.i += 2;
-        if ('dDwWsSpP'.includes(n)) {
+        const named = n === 'd' ? DIGITS : n === 'w' ? WORD : n === 's' ? SPACE : undefined;
+        if (named !== undefined) {
+          for (const ch of named) chars.add(ch);
+          continue;
+        }
+        if ('DWSpP'.includes(n)) {
           if ((n === 'p' || n === 'P') && this.p[this.i] === '{') this.i = this.p.indexOf('}', this.i) + 1;
           else if (n === 'p' || n === 'P') this.i++;
           unknown = true;
           continue;
         }
-        const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' };
-        if (n === 'x') {
-          const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.p.slice(this.i));
-          if (!m) throw new Unsupported('hex');
-          this.i += m[0].length;
-          c = String.fromCodePoint(parseInt(m[1] ?? m[2]!, 16));
-        } else c = simple[n] ?? n;
+        if (n === 'x') c = this.hexEscape();
+        else c = SIMPLE_ESCAPES[n] ?? n;
       } else this.i++;
       if (this.p[this.i] === '-' && this.p[this.i + 1] !== ']' && this.i + 1 < this.p.length) {
         this.i++;
         let hi = this.p[this.i]!;
         if (hi === '\\') {
-          hi = this.p[this.i + 1]!;
           this.i++;
-        }
-        this.i++;
-        const span = hi.charCodeAt(0) - c.charCodeAt(0);
-        if (span < 0 || span > 16) {
+          hi = this.p[this.i] === 'x' ? (this.i++, this.hexEscape()) : (SIMPLE_ESCAPES[this.p[this.i]!] ?? this.p[this.i]!);
+          if (this.p[this.i - 1] !== '}' && hi.length === 1 && this.p[this.i] === hi) this.i++;
+        } else this.i++;
+        const lo = c.codePointAt(0)!;
+        const span = hi.codePointAt(0)! - lo;
+        if (span < 0 || span > MAX_CLASS) {
           unknown = true;
           continue;
         }
-        for (let k = 0; k <= span; k++) chars.add(String.fromCharCode(c.charCodeAt(0) + k).toLowerCase());
+        for (let k = 0; k <= span; k++) chars.add(String.fromCodePoint(lo + k));
         continue;
       }
-      chars.add(c.toLowerCase());
+      chars.add(c);
     }
     if (this.p[this.i] !== ']') throw new Unsupported('class');
     this.i++;
-    if (negated || unknown || chars.size > 8) return {};
-    return { exact: [...chars] };
+    if (negated || unknown) return {};
+    const pos = fold(chars, this.ci);
+    return pos.length > MAX_CLASS ? {} : { exact: [[pos]] };
   }
 }
 
-/** The literals one of which every match contains, or undefined when none useful can be proven. */
-export function requiredLiterals(pattern: string): string[] | undefined {
-  let info: Info;
+/** The factors one of which every match contains, or undefined when none useful can be proven. */
+export function requiredFactors(pattern: string): Seq[] | undefined {
+  let r: Info;
   try {
-    info = new Parser(pattern).parse();
+    r = new Parser(pattern).parse();
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
   }
-  const lits = best(info.exact, info.req);
-  // generic key names score low but are still far better than no literal at all
-  // two characters are enough only when one is punctuation ("q~", "-us"): "cf" or "ac" occur everywhere
-  if (!lits || lits.some((l) => l.length < MIN_LITERAL || (l.length < 3 && /^[a-z0-9]+$/.test(l)))) return undefined;
-  // a literal containing another one of the set is implied by it
-  const sorted = [...lits].sort((a, b) => a.length - b.length);
-  const kept: string[] = [];
-  for (const s of sorted) if (!kept.some((k) => s.includes(k))) kept.push(s);
-  return kept.sort();
+  const set = best(r.exact, r.pre, r.suf, r.req);
+  if (!set) return undefined;
+  // A pattern with no selective start (mailgun's hex-hex-hex) may still take wide classes after a
+  // weak one: that is still a far smaller automaton than its whole widened pattern.
+  const strict = score(set) >= MIN_BITS;
+  if (!strict && score(set, false) < MIN_BITS) return undefined;
+  const windows: Seq[] = [];
+  for (const s of set) {
+    const w = bestWindow(s, strict);
+    if (!w) return undefined;
+    windows.push(w);
+  }
+  return dedupe(windows).sort((a, b) => (key(a) < key(b) ? -1 : 1));
 }
 
-const META = /[\\^$.|?*+()[\]{}]/g;
-/** How a literal prefilter pattern starts (a widened pattern never does). */
-export const LITERAL_PREFILTER_START = '(?i:';
+function escapeChar(c: string): string {
+  if (/[A-Za-z0-9_]/.test(c)) return c;
+  const cp = c.codePointAt(0)!;
+  if (cp < 0x20 || cp > 0x7e) return `\\x{${cp.toString(16)}}`;
+  return `\\${c}`;
+}
 
-/** The Set pattern for a rule: its required literals, case-insensitive; else the widened pattern. */
+/** RE2 source of one factor: single characters as themselves, classes as classes. */
+export function factorSource(seq: Seq): string {
+  return seq.map((p) => (p.length === 1 ? escapeChar(p) : `[${classBody(p)}]`)).join('');
+}
+
+/** A class's members with runs of three or more written as ranges: `0-9a-f`. */
+function classBody(p: Pos): string {
+  const cps = [...p].map((c) => c.codePointAt(0)!);
+  let out = '';
+  for (let i = 0; i < cps.length; ) {
+    let j = i;
+    while (j + 1 < cps.length && cps[j + 1] === cps[j]! + 1) j++;
+    const lo = String.fromCodePoint(cps[i]!);
+    const hi = String.fromCodePoint(cps[j]!);
+    if (j - i >= 2) out += `${escapeChar(lo)}-${escapeChar(hi)}`;
+    else for (let k = i; k <= j; k++) out += escapeChar(String.fromCodePoint(cps[k]!));
+    i = j + 1;
+  }
+  return out;
+}
+
+/** How a factor prefilter pattern starts (a widened pattern never does). */
+export const LITERAL_PREFILTER_START = '(?-i:';
+
+/** The Set pattern for a rule: its required factors; else the widened pattern. */
 export function prefilterPattern(pattern: string, widened: string): string {
-  const lits = requiredLiterals(pattern);
-  if (!lits) return widened;
-  return `${LITERAL_PREFILTER_START}${lits.map((l) => l.replace(META, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')).join('|')})`;
+  const factors = requiredFactors(pattern);
+  if (!factors) return widened;
+  return `${LITERAL_PREFILTER_START}${factors.map(factorSource).join('|')})`;
 }
 
 /** Changes whenever the analysis does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 3;
+export const PREFILTER_VERSION = 4;
