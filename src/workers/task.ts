@@ -66,6 +66,12 @@ export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
   return scanFile(rules, task.absPath);
 }
 
+/**
+ * One buffer per thread for whole small files: most files of a tree are small, and a fresh buffer and
+ * a size query per file cost more than reading them. Hits copy what they keep, so reuse is safe.
+ */
+const smallFileBuffer = Buffer.allocUnsafeSlow(SINGLE_PASS_MAX + 1);
+
 /** Reads and scans one file with bounded memory: whole when small, else in overlapping windows. */
 export function scanFile(rules: CompiledRuleSet, absPath: string): ScanResult {
   let fd: number;
@@ -75,27 +81,29 @@ export function scanFile(rules: CompiledRuleSet, absPath: string): ScanResult {
     return { status: 'unreadable', hits: [], bytes: 0, error: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { status: 'not-a-file', hits: [], bytes: 0 };
-    const size = st.size;
-    if (size === 0) return { status: 'ok', hits: [], bytes: 0 };
-    if (size <= SINGLE_PASS_MAX) {
-      const buf = Buffer.allocUnsafe(size);
-      const n = readFully(fd, buf, 0);
-      if (looksBinary(buf, n)) return { status: 'binary', hits: [], bytes: 0 };
-      return { status: 'ok', hits: scanBuffer(rules, buf.subarray(0, n)), bytes: n };
+    // Read first, ask later: a file that fits the buffer needs no size query. Only a larger one (or
+    // something that is no regular file) is looked at more closely.
+    let n: number;
+    try {
+      n = readFully(fd, smallFileBuffer, 0);
+    } catch (e) {
+      if (!fstatSync(fd).isFile()) return { status: 'not-a-file', hits: [], bytes: 0 };
+      throw e;
     }
+    if (n === 0) return { status: 'ok', hits: [], bytes: 0 };
+    if (looksBinary(smallFileBuffer, n)) return { status: 'binary', hits: [], bytes: 0 };
+    if (n <= SINGLE_PASS_MAX) return { status: 'ok', hits: scanBuffer(rules, smallFileBuffer.subarray(0, n)), bytes: n };
+    if (!fstatSync(fd).isFile()) return { status: 'not-a-file', hits: [], bytes: 0 };
     const scanner = new InputScanner(rules);
     const buf = Buffer.allocUnsafe(WINDOW_SIZE + WINDOW_OVERLAP);
     const hits: Hit[] = [];
     let pos = 0;
     for (;;) {
-      const n = readFully(fd, buf, pos);
-      if (n === 0) break;
-      if (pos === 0 && looksBinary(buf, n)) return { status: 'binary', hits: [], bytes: 0 };
-      const last = n < buf.length;
-      const owned = last ? n : WINDOW_SIZE;
-      hits.push(...scanner.scanWindow(buf.subarray(0, n), pos, owned));
+      const got = readFully(fd, buf, pos);
+      if (got === 0) break;
+      const last = got < buf.length;
+      const owned = last ? got : WINDOW_SIZE;
+      hits.push(...scanner.scanWindow(buf.subarray(0, got), pos, owned));
       pos += owned;
       if (last) break;
     }
