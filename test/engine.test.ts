@@ -21,13 +21,13 @@ describe('required factors', () => {
   const alnum = '[0-9A-Za-z]';
 
   it('extracts a literal every match must contain, with the token classes that follow it', () => {
-    expect(factors('(ghp_[A-Za-z0-9]{36})')).toEqual([`ghp_${alnum.repeat(6)}`]);
-    expect(factors('(?P<secret>sk_[a-f0-9]{48})')).toEqual([`sk_${hex.repeat(6)}`]);
+    expect(factors('(ghp_[A-Za-z0-9]{36})')).toEqual([`ghp_${alnum.repeat(10)}`]);
+    expect(factors('(?P<secret>sk_[a-f0-9]{48})')).toEqual([`sk_${hex.repeat(10)}`]);
     expect(factors('(?:xox[bp])-[0-9]+')).toEqual(['xox[bp]\\-[0-9]']);
     expect(factors('([0-9a-f]{32}-us[0-9]{1,2})')).toEqual(['\\-us[0-9]']);
     expect(factors('(?i)postgres(?:ql)?://[^:]+:(?P<secret>[^@]+)@')).toEqual([
       '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss]\\:\\/\\/',
-      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss][Qq][Ll]\\:\\/',
+      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss][Qq][Ll]\\:\\/\\/',
     ]);
   });
 
@@ -45,11 +45,11 @@ describe('required factors', () => {
 
   it('adds run classes after a selective start only, unless nothing better exists', () => {
     // "AB" then hex: selective enough to track a few hex characters
-    expect(factors('AB[a-f0-9]{20}(?:x|y)*')).toEqual([`AB${hex.repeat(6)}`]);
+    expect(factors('AB[a-f0-9]{20}(?:x|y)*')).toEqual([`AB${hex.repeat(10)}`]);
     // "a" alone is not: the rule falls back to a literal elsewhere in it
     expect(factors('a[a-f0-9]{20}QZ')).toEqual([`QZ`]);
     // no character of note anywhere: a weak start with classes beats the whole widened pattern
-    expect(factors('at[A-Za-z0-9]{14}')).toEqual([`at${alnum.repeat(6)}`]);
+    expect(factors('at[A-Za-z0-9]{14}')).toEqual([`at${alnum.repeat(10)}`]);
   });
 
   it('gives up (falls back to the widened pattern) rather than guess', () => {

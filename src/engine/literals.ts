@@ -33,7 +33,7 @@ const MAX_SET = 64;
 /** Longest sequence tracked while multiplying out; factors themselves are windows of it. */
 const MAX_TRACKED = 256;
 /** Positions of a factor in the Set: enough to be selective, few enough to keep the automaton small. */
-const MAX_FACTOR = 12;
+const MAX_FACTOR = 16;
 /** Widest class a position may be ([A-Za-z0-9_-] is 64); wider ones are "anything". */
 const MAX_CLASS = 64;
 /** Weakest factor worth using (bits): two case-insensitive letters ("cf") score 10.98 and are refused. */
@@ -117,7 +117,7 @@ const isAnchorPos = (p: Pos): boolean => p.length <= 4;
 /** Bits a factor needs before any class position: classes after a weak start ("at") keep the automaton busy. */
 const CLASS_AFTER_BITS = 11;
 /** Class positions a factor may have: each is a state of the automaton for every literal it follows. */
-const MAX_CLASS_POSITIONS = 6;
+const MAX_CLASS_POSITIONS = 10;
 
 /** Classes up to this wide ([0-9], [AEIMQUYcgk]) follow any start; wider ones need a selective start. */
 const NARROW_CLASS = 10;
