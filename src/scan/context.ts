@@ -162,8 +162,7 @@ export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceIte
       else send({ kind: 'blobs', data: batch.map((i) => (i.task as { data: Uint8Array }).data) }, (r) => r.batch!.forEach((sub, k) => deliver(batch[k]!, sub)));
     }
   };
-  for await (const item of items) {
-    if (failure !== undefined) break;
+  const accept = (item: SourceItem): void => {
     const task = item.task;
     if (task.kind === 'file') files.push(item);
     else if (task.kind === 'bytes' && task.data.byteLength <= BATCH_BYTES) {
@@ -176,7 +175,21 @@ export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceIte
     if (files.length >= BATCH_ITEMS || blobs.length >= BATCH_ITEMS || blobBytes >= BATCH_BYTES) flush();
     // whatever is still held goes out when the source next pauses
     else if ((files.length > 0 || blobs.length > 0) && timer === undefined) timer = setImmediate(flush);
-    await room(ctx.scanner.capacity - 1);
+  };
+  const limit = ctx.scanner.capacity - 1;
+  if (Symbol.iterator in items) {
+    // a synchronous source (the directory walk) waits only when the workers are full
+    for (const item of items) {
+      if (failure !== undefined) break;
+      accept(item);
+      if (inFlight > limit) await room(limit);
+    }
+  } else {
+    for await (const item of items) {
+      if (failure !== undefined) break;
+      accept(item);
+      if (inFlight > limit) await room(limit);
+    }
   }
   flush();
   await room(0);

@@ -53,8 +53,8 @@ export async function runDir(args: DirArgs): Promise<number> {
   });
 }
 
-async function* toItems(files: AsyncIterable<FileEntry>): AsyncGenerator<SourceItem> {
-  for await (const f of files) yield { task: { kind: 'file', absPath: f.absPath }, origin: { path: f.path } };
+function* toItems(files: Iterable<FileEntry>): Generator<SourceItem> {
+  for (const f of files) yield { task: { kind: 'file', absPath: f.absPath }, origin: { path: f.path } };
 }
 
 /** The config in use holds rule examples, not leaks: it is never scanned itself. */

@@ -1,4 +1,4 @@
-import { promises as fsp, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from '../../core/errors.js';
@@ -47,17 +47,18 @@ function toDisplay(base: string, abs: string): string {
 }
 
 /**
- * Walks the given roots and yields regular files. Symbolic links are never followed (so a link
+ * Walks the given roots and yields regular files, synchronously: a listing is microseconds, and
+ * every asynchronous step per file cost the main thread time the workers needed. Symbolic links are never followed (so a link
  * out of the root or a link loop cannot be entered); .git and .leakhound directories are skipped; ignore files
  * prune whole directories, as git does.
  */
-export async function* walkFiles(
+export function* walkFiles(
   roots: string[],
   cwd: string,
   options: WalkOptions,
   counters: WalkCounters,
   warn: WarningSink,
-): AsyncGenerator<FileEntry> {
+): Generator<FileEntry> {
   const base = displayBase(roots, cwd);
   const include = options.include.length > 0 ? picomatch(options.include, { dot: true }) : undefined;
   const exclude = options.exclude.length > 0 ? picomatch(options.exclude, { dot: true }) : undefined;
@@ -65,15 +66,15 @@ export async function* walkFiles(
 
   for (const root of roots) {
     const rootAbs = resolve(cwd, root);
-    let st;
+    let st: Stats | undefined;
     try {
-      st = await fsp.lstat(rootAbs);
+      st = lstatSync(rootAbs);
     } catch (e) {
       throw new UserError(`cannot scan ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
     }
     if (st.isSymbolicLink()) {
       // A root named by the user is followed once; nothing below it is.
-      st = await fsp.stat(rootAbs).catch(() => undefined);
+      st = statSync(rootAbs, { throwIfNoEntry: false });
       if (!st) throw new UserError(`cannot scan ${root}: broken symbolic link`);
     }
     if (st.isFile()) {
