@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { RuleDefinition } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
-import { runTask, type ScanResult, type ScanTask } from './task.js';
+import { runTask, unpackBatch, type ScanResult, type ScanTask } from './task.js';
 import type { WorkerRequest, WorkerResponse } from './scan-worker.js';
 
 /** Runs scan tasks somewhere: in worker threads, or inline for tiny inputs where start-up dominates. */
@@ -89,7 +89,7 @@ export class WorkerPool implements Scanner {
     this.pending.delete(msg.id);
     p.slot.busy--;
     if (msg.error !== undefined || msg.result === undefined) p.reject(new Error(msg.error ?? 'scan worker returned nothing'));
-    else p.resolve(msg.result);
+    else p.resolve(msg.packed === undefined ? msg.result : { ...msg.result, batch: unpackBatch(msg.packed) });
   }
 
   private fail(e: Error): void {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RuleDefinition } from '../core/types.js';
 import { compileRules } from '../engine/compile.js';
-import { runTask, type ScanResult, type ScanTask } from './task.js';
+import { packBatch, runTask, type PackedBatch, type ScanResult, type ScanTask } from './task.js';
 
 /** Messages between the pool and a worker. */
 export interface WorkerRequest {
@@ -10,7 +10,9 @@ export interface WorkerRequest {
 }
 export interface WorkerResponse {
   id: number;
+  /** The result; for a batch, without its `batch`, which travels packed. */
   result?: ScanResult;
+  packed?: PackedBatch;
   error?: string;
 }
 
@@ -19,13 +21,20 @@ const rules = compileRules((workerData as { rules: RuleDefinition[] }).rules);
 
 parentPort!.on('message', (msg: WorkerRequest) => {
   let response: WorkerResponse;
+  const transfer: ArrayBuffer[] = [];
   try {
-    response = { id: msg.id, result: runTask(rules, msg.task) };
+    const result = runTask(rules, msg.task);
+    if (result.batch !== undefined) {
+      const packed = packBatch(result.batch);
+      const { batch: _unpacked, ...rest } = result;
+      response = { id: msg.id, result: rest, packed };
+      transfer.push(packed.status.buffer as ArrayBuffer, packed.bytes.buffer as ArrayBuffer);
+    } else response = { id: msg.id, result };
   } catch (e) {
     response = { id: msg.id, error: (e as Error).message };
   }
   // transformed bytes go back without copying (cleanBatch allocates them unpooled)
   const t = response.result?.transformed;
-  const transfer = t !== undefined && t.byteOffset === 0 && t.byteLength === t.buffer.byteLength && t.buffer instanceof ArrayBuffer ? [t.buffer] : [];
+  if (t !== undefined && t.byteOffset === 0 && t.byteLength === t.buffer.byteLength && t.buffer instanceof ArrayBuffer) transfer.push(t.buffer);
   parentPort!.postMessage(response, transfer);
 });

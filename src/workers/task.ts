@@ -124,3 +124,35 @@ function readFully(fd: number, buf: Buffer, position: number): number {
   }
   return total;
 }
+
+const STATUSES: readonly ScanStatus[] = ['ok', 'binary', 'unreadable', 'not-a-file'];
+
+/**
+ * A batch's results as they cross between threads: most inputs of a tree have no hits, and one
+ * object per input cost more to copy between threads than scanning small files.
+ */
+export interface PackedBatch {
+  status: Uint8Array;
+  bytes: Float64Array;
+  /** The results with more than a status and a size (hits, an error, transformed bytes), by index. */
+  full: [number, ScanResult][];
+}
+
+export function packBatch(batch: ScanResult[]): PackedBatch {
+  const status = new Uint8Array(batch.length);
+  const bytes = new Float64Array(batch.length);
+  const full: [number, ScanResult][] = [];
+  batch.forEach((r, k) => {
+    status[k] = STATUSES.indexOf(r.status);
+    bytes[k] = r.bytes;
+    if (r.hits.length > 0 || r.error !== undefined || r.transformed !== undefined || r.batch !== undefined) full.push([k, r]);
+  });
+  return { status, bytes, full };
+}
+
+export function unpackBatch(p: PackedBatch): ScanResult[] {
+  const out: ScanResult[] = new Array<ScanResult>(p.status.length);
+  for (let k = 0; k < p.status.length; k++) out[k] = { status: STATUSES[p.status[k]!]!, hits: [], bytes: p.bytes[k]! };
+  for (const [k, r] of p.full) out[k] = r;
+  return out;
+}
