@@ -156,14 +156,21 @@ function bestWindow(seq: Seq, strict = true): Seq | undefined {
   return pick;
 }
 
+/** Scores already computed: `best` compares the same sets many times. */
+const scores = { strict: new WeakMap<Seq[], number>(), loose: new WeakMap<Seq[], number>() };
+
 /** How selective a factor set is: its weakest member's best window (-1: none usable). */
 function score(set: Seq[] | undefined, strict = true): number {
   if (!set || set.length === 0) return -1;
+  const memo = strict ? scores.strict : scores.loose;
+  const known = memo.get(set);
+  if (known !== undefined) return known;
   let min = Infinity;
   for (const s of set) {
     const w = bestWindow(s, strict);
     min = Math.min(min, w === undefined ? 0 : bits(w));
   }
+  memo.set(set, min);
   return min;
 }
 
