@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import RE2 from 're2';
-import { compileRules } from '../src/engine/compile.js';
+import { compileRules, startsWithLiteral } from '../src/engine/compile.js';
 import { scanBuffer, WINDOW_SIZE } from '../src/engine/scan.js';
 import { factorSource, requiredFactors } from '../src/engine/literals.js';
 import { widenRepetitions } from '../src/engine/prefilter.js';
@@ -91,6 +91,34 @@ describe('required factors', () => {
 
   it('widens counted repetitions for the Set, outside character classes only', () => {
     expect(widenRepetitions('a{3}[x{2}]b{0,4}c{2,}?')).toBe('a+[x{2}]b*c+');
+  });
+});
+
+describe('broad candidates', () => {
+  it('tells patterns RE2 can skip through (a literal first) from broad ones', () => {
+    expect(startsWithLiteral('(ghp_[A-Za-z0-9]{36})')).toBe(true);
+    expect(startsWithLiteral('(?P<secret>sk_[a-f0-9]{48})')).toBe(true);
+    expect(startsWithLiteral('(?i)token\\s*=')).toBe(false);
+    expect(startsWithLiteral('(a?bc)')).toBe(false);
+    expect(startsWithLiteral('(?:abc|def)x')).toBe(false);
+    expect(startsWithLiteral('[A-Z]abc')).toBe(false);
+  });
+
+  it('several broad candidates in a large input share one filtering pass, and every hit is still found', () => {
+    const broadRule = (id: string, key: string): RuleDefinition =>
+      rule({ id, pattern: `(?i)${key}[a-z_]{0,8}\\s*=\\s*"(?P<secret>[a-z0-9]{24})"`, boundary: 'none' });
+    const compiled = compileRules([broadRule('alpha', 'alphakey'), broadRule('beta', 'betakey'), broadRule('gamma', 'gammakey')]);
+    expect(compiled.rules.every((r) => r.broad)).toBe(true);
+    const secret = () => randomString(24, 'abcdefghijklmnopqrstuvwxyz0123456789');
+    const a = secret();
+    const c = secret();
+    // all three keys appear (so the first pass selects all three), two of them in an assignment
+    const filler = 'x = 1 // betakey is documented elsewhere\n'.repeat(1200);
+    const text = `${filler}ALPHAKEY_PROD = "${a}"\n${filler}gammakey="${c}"\n`;
+    expect(text.length).toBeGreaterThan(64 * 1024);
+    const hits = scanBuffer(compiled, Buffer.from(text));
+    expect(hits.map((h) => [h.ruleId, h.secret])).toEqual([['alpha', a], ['gamma', c]]);
+    expect(compiled.exactFilters.size).toBeGreaterThan(0);
   });
 });
 

@@ -17,6 +17,11 @@ export interface CompiledRule {
   locator: RE2;
   /** Index of the secret's group in a match (0 = whole match). */
   secretGroup: number;
+  /**
+   * The pattern does not start with a literal, so RE2 cannot skip to one: each run is a full pass
+   * over the input. Several such candidates share one pass first (see scan.ts).
+   */
+  broad: boolean;
   allow: RE2[];
   identity: RE2 | undefined;
   validate: ((secret: string) => boolean) | undefined;
@@ -33,6 +38,12 @@ export interface RuleSetGroup {
 
 export interface CompiledRuleSet {
   rules: CompiledRule[];
+  /**
+   * For a combination of broad candidate rules (key: their indices), one Set of their exact
+   * patterns: which of them can match at all, in one pass instead of one per rule. Null: the Set
+   * could not be built; every rule then runs.
+   */
+  exactFilters: Map<string, InstanceType<typeof RE2.Set> | null>;
   /** Usually one automaton over every rule: which rules can match a chunk at all. */
   groups: RuleSetGroup[];
   /** Rules assembled from other rules' hits (no pattern of their own). */
@@ -131,6 +142,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
         return (locator ??= compileRegex(def.pattern, 'yd', where));
       },
       secretGroup: secretGroupIndex(def.pattern),
+      broad: !startsWithLiteral(def.pattern),
       get allow() {
         return (allow ??= def.allow.map((a) => compileRegex(a, '', `${where} allow`)));
       },
@@ -159,7 +171,16 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
       ? buildGroups(patterns, [...rules.map((_, i) => i), ...triggers])
       : [...buildGroups(patterns, [...literal, ...triggers]), ...buildGroups(patterns, other)]
   ).map((g) => ({ set: g.set, ruleIndex: g.ruleIndex.map(toRule) }));
-  return { rules, groups, composites };
+  return { rules, groups, composites, exactFilters: new Map() };
+}
+
+/** The pattern starts with a literal character (after its opening groups) that is not optional. */
+export function startsWithLiteral(pattern: string): boolean {
+  let p = pattern;
+  for (let m = /^\((?:\?P?<[A-Za-z_][A-Za-z0-9_]*>|\?:)?/.exec(p); m !== null && m[0] !== ''; m = /^\((?:\?P?<[A-Za-z_][A-Za-z0-9_]*>|\?:)?/.exec(p)) {
+    p = p.slice(m[0].length);
+  }
+  return /^[A-Za-z0-9_]/.test(p) && !'?*{'.includes(p[1] ?? '') && !/^[A-Za-z0-9_]+\|/.test(p);
 }
 
 /**

@@ -1,3 +1,4 @@
+import RE2 from 're2';
 import type { Hit } from '../core/types.js';
 import type { CompiledRule, CompiledRuleSet } from './compile.js';
 import { isPlaceholder } from './placeholder.js';
@@ -15,6 +16,10 @@ export const WINDOW_SIZE = 64 * 1024;
 export const WINDOW_OVERLAP = 8 * 1024;
 
 const NEWLINE = 0x0a;
+/** Combinations of broad rules whose Sets a worker keeps (build logs need a handful). */
+const MAX_EXACT_FILTERS = 256;
+/** Inputs (windows) from this size on have their broad candidates filtered by one Set first. */
+const EXACT_FILTER_MIN_BYTES = 32 * 1024;
 
 function isWordByte(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f;
@@ -62,8 +67,9 @@ export class InputScanner {
   private match(buf: Buffer, ownedEnd: number, ids: number[]): Candidate[] {
     if (ids.length === 0) return [];
     const out: Candidate[] = [];
+    const skip = this.broadThatCannotMatch(buf, ids);
     for (const id of ids) {
-      if (id === DECODE_TRIGGER) continue;
+      if (id === DECODE_TRIGGER || skip?.has(id)) continue;
       const rule = this.rules.rules[id]!;
       const re = rule.regex;
       re.lastIndex = 0;
@@ -94,6 +100,39 @@ export class InputScanner {
       }
     }
     return out;
+  }
+
+  /**
+   * Broad candidates (patterns RE2 cannot skip through) each cost a full pass; when there are
+   * several, one Set of their exact patterns tells which can match at all. Build logs select the
+   * same handful of keyword rules in every batch, so the Sets are kept per combination.
+   */
+  private broadThatCannotMatch(buf: Buffer, ids: number[]): Set<number> | undefined {
+    // small inputs: a rule's pass is short and a combination rarely repeats, so building Sets costs more
+    if (buf.length < EXACT_FILTER_MIN_BYTES) return undefined;
+    const broad = ids.filter((id) => id !== DECODE_TRIGGER && this.rules.rules[id]!.broad);
+    if (broad.length < 2) return undefined;
+    const key = broad.join(',');
+    let set = this.rules.exactFilters.get(key);
+    if (set === undefined) {
+      try {
+        set = new RE2.Set(broad.map((id) => this.rules.rules[id]!.def.pattern));
+      } catch {
+        set = null;
+      }
+      if (this.rules.exactFilters.size >= MAX_EXACT_FILTERS) this.rules.exactFilters.clear();
+      this.rules.exactFilters.set(key, set);
+    }
+    if (set === null) return undefined;
+    let can: number[];
+    try {
+      can = set.match(buf);
+    } catch {
+      return undefined; // the Set's automaton ran out of memory on this input: run them all
+    }
+    const skip = new Set(broad);
+    for (const k of can) skip.delete(broad[k]!);
+    return skip;
   }
 
   /** Hits inside base64 / percent-encoded segments, placed at the segment. */
