@@ -55,12 +55,13 @@ export class InputScanner {
    * Scans `buf`, whose first byte is at absolute offset `base` of the input. Matches that start at or
    * past `ownedEnd` are left to the next window, which must start exactly at base + ownedEnd.
    */
-  scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length): Hit[] {
+  scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length, last = false): Hit[] {
     const ids = candidateRules(this.rules, buf);
     const candidates = this.match(buf, ownedEnd, ids);
     if (this.depth < MAX_DECODE_DEPTH && ids.includes(DECODE_TRIGGER)) candidates.push(...this.decoded(buf, ownedEnd));
     const hits = candidates.length === 0 ? [] : this.locate(buf, base, candidates);
-    this.advance(buf, base, ownedEnd);
+    // counting a window's lines costs a search per line: only a window that has a successor needs it
+    if (!last) this.advance(buf, base, ownedEnd);
     return hits;
   }
 
@@ -139,7 +140,7 @@ export class InputScanner {
   private decoded(buf: Buffer, ownedEnd: number): Candidate[] {
     const out: Candidate[] = [];
     for (const seg of encodedSegments(buf, ownedEnd)) {
-      const inner = new InputScanner(this.rules, this.depth + 1).scanWindow(seg.decoded, 0);
+      const inner = new InputScanner(this.rules, this.depth + 1).scanWindow(seg.decoded, 0, seg.decoded.length, true);
       for (const h of inner) {
         const rule = this.rules.rules.find((r) => r.def.id === h.ruleId);
         if (!rule) continue;
@@ -266,7 +267,7 @@ export function withComposites(rules: CompiledRuleSet, hits: Hit[]): Hit[] {
 /** Scans a whole in-memory input, in windows when it is large. */
 export function scanBuffer(rules: CompiledRuleSet, data: Buffer): Hit[] {
   const scanner = new InputScanner(rules);
-  if (data.length <= SINGLE_PASS_MAX) return withComposites(rules, scanner.scanWindow(data, 0));
+  if (data.length <= SINGLE_PASS_MAX) return withComposites(rules, scanner.scanWindow(data, 0, data.length, true));
   const hits: Hit[] = [];
   for (let start = 0; start < data.length; start += WINDOW_SIZE) {
     const end = Math.min(data.length, start + WINDOW_SIZE + WINDOW_OVERLAP);
