@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../core/types.js';
 import { writeFileAtomic } from '../report/write.js';
@@ -15,30 +15,10 @@ import type { Repo } from '../sources/git/repo.js';
  */
 
 export const FINDINGS_FILE = 'findings.json';
-const STATE_MAGIC = 'LHGITST1';
 
 interface Saved {
   version: 1;
   findings: Finding[];
-}
-
-/** The rules digest in a git state file's header (src/sources/git/state.ts: magic, width, digest). */
-export function stateDigest(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const head = Buffer.alloc(44);
-  let n = 0;
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      n = readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  if (n < head.length || head.subarray(0, 8).toString('latin1') !== STATE_MAGIC) return undefined;
-  return head.subarray(12, 44).toString('hex');
 }
 
 export function loadCarried(stateDir: string): Finding[] {

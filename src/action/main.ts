@@ -10,7 +10,8 @@ import type { Report } from '../report/types.js';
 import { writeFileAtomic } from '../report/write.js';
 import { gitSync } from '../sources/git/exec.js';
 import { openRepo, type Repo } from '../sources/git/repo.js';
-import { carryOver, loadCarried, saveCarried, stateDigest } from './carry.js';
+import { carryOver, loadCarried, saveCarried } from './carry.js';
+import { stateFileDigest } from '../sources/git/state.js';
 import { appendTo, escapeData, writeOutputs } from './commands.js';
 import { readActionEnv, workspacePath, type ActionEnv } from './env.js';
 import { planScan, type RepoQuery, type ScanPlan } from './plan.js';
@@ -72,14 +73,14 @@ export async function runAction(env: ActionEnv = readActionEnv()): Promise<numbe
     },
   };
   const gitState = join(stateDir, 'git-state');
-  const digestBefore = plan.kind === 'full' && plan.incremental ? stateDigest(gitState) : undefined;
+  const digestBefore = plan.kind === 'full' && plan.incremental ? stateFileDigest(gitState) : undefined;
   await runPlan(plan, args, openGit, gitState);
   report ??= { source: 'none', baseDir: repo?.baseDir ?? env.workspace, findings: [], rules: new Map(), stats: emptyStats() };
 
   const found = report.findings;
   let carried: Finding[] = [];
   if (plan.kind === 'full' && plan.incremental) {
-    const continued = digestBefore !== undefined && digestBefore === stateDigest(gitState);
+    const continued = digestBefore !== undefined && digestBefore === stateFileDigest(gitState);
     if (continued) {
       const accepted = new Set([...loadIgnoreFile(undefined, report.baseDir), ...(baseline !== undefined ? loadBaseline(baseline) : [])]);
       carried = carryOver(openGit(), loadCarried(stateDir), found, report.rules, accepted);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 
@@ -11,6 +11,27 @@ import { UserError } from '../../core/errors.js';
  */
 const MAGIC = Buffer.from('LHGITST1');
 const HEADER = MAGIC.length + 4 + 32 + 4;
+
+/**
+ * The rules digest a state file was written for (hex), read from its header alone; undefined when
+ * the file is missing or not a state file. The Action carries findings across runs by it.
+ */
+export function stateFileDigest(file: string): string | undefined {
+  const head = Buffer.alloc(MAGIC.length + 4 + 32);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (n < head.length || !head.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  return head.subarray(MAGIC.length + 4).toString('hex');
+}
 
 export class ScannedSet {
   private constructor(
