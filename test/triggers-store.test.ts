@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -299,6 +300,49 @@ describe('leakhound triggers list|ack|deliver|retry', () => {
     expect(tail[0]).toBe('{"half":');
     expect((JSON.parse(tail[1]!) as Event).id).toBe(pending[0]!.id);
     expect(tail[2]).toBe('');
+  });
+
+  it('one delivery at a time: another waits for the holder, takes over from a dead or expired one', () => {
+    const d = fresh();
+    writeFileSync(join(d, 'src', 'a.env'), `A=${githubToken()}\nB=${githubToken()}\n`);
+    expect(runCli(['dir', 'src', '-q', '--state', 's.db'], { cwd: d }).code).toBe(1);
+    const holdLease = (pid: number, expires: number): void => {
+      const s = new Database(join(d, 's.db'));
+      s.prepare("INSERT INTO meta (key, value) VALUES ('delivery_lease', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+        JSON.stringify({ host: hostname(), pid, token: 'another-run', expires }),
+      );
+      s.close();
+    };
+    // a live holder (a process of this host that is still running): this run waits, then sends nothing
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      holdLease(holder.pid!, Date.now() + 60_000);
+      const busy = runCli(['triggers', 'deliver', '--state', 's.db', '--sink', 'jsonl:out.jsonl', '--wait', '0.5'], { cwd: d });
+      expect(busy.code, busy.stderr).toBe(1);
+      expect(busy.stderr).toContain(`another delivery (process ${holder.pid} on ${hostname()}) holds the queue`);
+      expect(existsSync(join(d, 'out.jsonl'))).toBe(false);
+      // the same holder with its time run out: taken over
+      holdLease(holder.pid!, Date.now() - 1);
+      const expired = runCli(['triggers', 'deliver', '--state', 's.db', '--sink', 'jsonl:out.jsonl', '--wait', '0.5'], { cwd: d });
+      expect(expired.code, expired.stderr).toBe(0);
+      expect(lines(join(d, 'out.jsonl'))).toHaveLength(2);
+    } finally {
+      holder.kill();
+    }
+    // a holder that died (killed mid-delivery): taken over at once, and the lease is gone afterwards
+    const ids = lines(join(d, 'out.jsonl')).map((e) => e.id);
+    expect(runCli(['triggers', 'retry', ...ids, '--state', 's.db', '--no-deliver'], { cwd: d }).code).toBe(0);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    holdLease(Number(dead.stdout), Date.now() + 60_000);
+    const t0 = Date.now();
+    const takeover = runCli(['triggers', 'deliver', '--state', 's.db', '--sink', 'jsonl:out.jsonl', '--wait', '20'], { cwd: d });
+    expect(takeover.code, takeover.stderr).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(lines(join(d, 'out.jsonl'))).toHaveLength(4);
+    const s = db(join(d, 's.db'));
+    expect(s.prepare("SELECT count(*) AS n FROM meta WHERE key = 'delivery_lease'").get()).toEqual({ n: 0 });
+    s.close();
+    expect(runCli(['triggers', 'deliver', '--state', 's.db', '--sink', 'jsonl:out.jsonl', '--wait', '-1'], { cwd: d }).code).toBe(2);
   });
 
   it('usage errors: no store, no sinks, unknown fingerprint: one line, exit 2', () => {

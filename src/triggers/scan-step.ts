@@ -74,6 +74,9 @@ export function reportDelivery(summary: DeliverySummary, info: (m: string) => vo
     }
     if (s.down !== undefined) warn(`sink ${s.name} is down (${s.down}); its triggers stay queued`);
   }
+  if (summary.busy !== undefined) {
+    warn(`another delivery (process ${summary.busy.pid} on ${summary.busy.host}) holds the queue; this run sent nothing, it sends what is queued`);
+  }
   if (summary.pending > 0) info(`${summary.pending} ${plural(summary.pending, 'trigger')} still queued (leakhound triggers deliver retries them)`);
 }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -190,6 +191,26 @@ export interface FindingRow {
 
 export const now = (): string => new Date().toISOString();
 
+/** Who is delivering (see Store.acquireDeliveryLease). */
+export interface DeliveryLease {
+  host: string;
+  pid: number;
+  token: string;
+  /** Epoch milliseconds. */
+  expires: number;
+}
+
+/** On this host a lease's process can be asked whether it still runs; elsewhere only time tells. */
+function leaseHolderAlive(lease: DeliveryLease): boolean {
+  if (lease.host !== hostname()) return true;
+  try {
+    process.kill(lease.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Store {
   private constructor(
     readonly db: Database.Database,
@@ -228,6 +249,37 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Takes (or, with the same token, extends) the right to deliver: two `deliver` runs at once would
+   * both send the same batches. Returns the other holder when the lease is held, else undefined.
+   * A lease whose process is gone (same host) or whose time ran out is taken over.
+   */
+  acquireDeliveryLease(token: string, ttlMs: number): DeliveryLease | undefined {
+    const db = this.db;
+    return db
+      .transaction((): DeliveryLease | undefined => {
+        const row = db.prepare("SELECT value FROM meta WHERE key = 'delivery_lease'").get() as { value: string } | undefined;
+        if (row !== undefined) {
+          let held: DeliveryLease | undefined;
+          try {
+            held = JSON.parse(row.value) as DeliveryLease;
+          } catch {
+            held = undefined;
+          }
+          if (held !== undefined && held.token !== token && held.expires > Date.now() && leaseHolderAlive(held)) return held;
+        }
+        const mine: DeliveryLease = { host: hostname(), pid: process.pid, token, expires: Date.now() + ttlMs };
+        db.prepare("INSERT INTO meta (key, value) VALUES ('delivery_lease', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(mine));
+        return undefined;
+      })
+      .immediate();
+  }
+
+  releaseDeliveryLease(token: string): void {
+    if (!this.db.open) return;
+    this.db.prepare("DELETE FROM meta WHERE key = 'delivery_lease' AND json_extract(value, '$.token') = ?").run(token);
   }
 
   /**

@@ -19,6 +19,7 @@ interface ListArgs extends StoreArgs {
 interface DeliverArgs extends StoreArgs {
   sink?: string[];
   batch: number;
+  wait: number;
   quiet: boolean;
 }
 interface RetryArgs extends DeliverArgs {
@@ -40,6 +41,7 @@ const sinkFlags = <T>(y: Argv<T>) =>
   y
     .option('sink', { type: 'string', array: true, nargs: 1, describe: 'Also deliver to nats://..., redis://..., https://... or jsonl:FILE (repeatable)' })
     .option('batch', { type: 'number', default: 500, describe: 'Triggers per delivery round (acknowledgements are saved after each)' })
+    .option('wait', { type: 'number', default: 30, describe: 'Seconds to wait while another delivery holds the queue' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only warnings' });
 
 function openStore(args: StoreArgs): Store {
@@ -105,7 +107,8 @@ async function deliverNow(args: DeliverArgs, store: Store, config: ReturnType<ty
   const setup = setupTriggers(args, config);
   if (setup.sinks.length === 0) throw new UserError(`no sinks to deliver to: add a 'sinks' section to ${config.file ?? '.leakhound.yaml'} or pass --sink URL`);
   if (!Number.isInteger(args.batch) || args.batch < 1 || args.batch > 100_000) throw new UserError('--batch must be an integer from 1 to 100000');
-  const summary = await deliver(store, setup.sinks, { batchSize: args.batch });
+  if (!Number.isFinite(args.wait) || args.wait < 0 || args.wait > 86_400) throw new UserError('--wait must be a number of seconds from 0 to 86400');
+  const summary = await deliver(store, setup.sinks, { batchSize: args.batch, leaseWaitMs: args.wait * 1000 });
   const say = (m: string): void => {
     if (!args.quiet) process.stdout.write(m + '\n');
   };
