@@ -230,7 +230,7 @@ describe('leakhound dir: reports', () => {
     }
   });
 
-  it('gives byte-identical JSON and SARIF whatever the thread count', () => {
+  it('gives byte-identical JSON and SARIF whatever the thread count, and on the main thread alone', () => {
     const { dir, cleanup: c } = tempDir();
     try {
       for (let i = 0; i < 300; i++) {
@@ -238,13 +238,18 @@ describe('leakhound dir: reports', () => {
         const body = i % 3 === 0 ? `k${i}=${githubToken()}\nshared=${token}\n` : `plain file ${i}\n`;
         writeFileSync(join(dir, `d${i % 7}`, `f${i}.txt`), body.repeat(1 + (i % 5)));
       }
+      // workers from the first file (LEAKHOUND_INLINE_MS=0), and the main thread alone
+      const workers = { env: { LEAKHOUND_INLINE_MS: '0' } };
+      const inline = { env: { LEAKHOUND_INLINE_MS: '600000' } };
       for (const format of ['json', 'sarif']) {
-        const one = runCli(['dir', dir, '-f', format, '--threads', '1']).stdout;
-        const two = runCli(['dir', dir, '-f', format, '--threads', '2']).stdout;
-        const four = runCli(['dir', dir, '-f', format, '--threads', '4']).stdout;
+        const one = runCli(['dir', dir, '-f', format, '--threads', '1'], workers).stdout;
+        const two = runCli(['dir', dir, '-f', format, '--threads', '2'], workers).stdout;
+        const four = runCli(['dir', dir, '-f', format, '--threads', '4'], workers).stdout;
+        const main = runCli(['dir', dir, '-f', format], inline).stdout;
         expect(one.length).toBeGreaterThan(1000);
         expect(two).toBe(one);
         expect(four).toBe(one);
+        expect(main).toBe(one);
       }
     } finally {
       c();

@@ -44,6 +44,8 @@ export interface CompiledRuleSet {
    * could not be built; every rule then runs.
    */
   exactFilters: Map<string, InstanceType<typeof RE2.Set> | null>;
+  /** Combinations seen once so far (a Set is built on the second sighting). */
+  exactFilterSightings: Set<string>;
   /** Usually one automaton over every rule: which rules can match a chunk at all. */
   groups: RuleSetGroup[];
   /** Rules assembled from other rules' hits (no pattern of their own). */
@@ -171,7 +173,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
       ? buildGroups(patterns, [...rules.map((_, i) => i), ...triggers])
       : [...buildGroups(patterns, [...literal, ...triggers]), ...buildGroups(patterns, other)]
   ).map((g) => ({ set: g.set, ruleIndex: g.ruleIndex.map(toRule) }));
-  return { rules, groups, composites, exactFilters: new Map() };
+  return { rules, groups, composites, exactFilters: new Map(), exactFilterSightings: new Set() };
 }
 
 /** The pattern starts with a literal character (after its opening groups) that is not optional. */

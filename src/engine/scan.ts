@@ -116,6 +116,13 @@ export class InputScanner {
     const key = broad.join(',');
     let set = this.rules.exactFilters.get(key);
     if (set === undefined) {
+      // a combination seen once is not worth a Set's compilation; build logs repeat theirs
+      const seen = this.rules.exactFilterSightings;
+      if (!seen.has(key)) {
+        if (seen.size >= MAX_EXACT_FILTERS * 4) seen.clear();
+        seen.add(key);
+        return undefined;
+      }
       try {
         set = new RE2.Set(broad.map((id) => this.rules.rules[id]!.def.pattern));
       } catch {

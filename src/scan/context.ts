@@ -7,7 +7,7 @@ import { applyRuleConfig, loadConfig, type Config } from '../config/config.js';
 import { loadRuleDir } from '../rules/load.js';
 import { compileRules, type CompiledRuleSet } from '../engine/compile.js';
 import { FindingCollector } from '../findings/collect.js';
-import { InlineScanner, WorkerPool, defaultThreads, type Scanner } from '../workers/pool.js';
+import { AdaptiveScanner, InlineScanner, defaultThreads, type Scanner } from '../workers/pool.js';
 import type { ScanResult, ScanTask } from '../workers/task.js';
 import { Progress, progressWanted } from './progress.js';
 
@@ -69,7 +69,7 @@ export function createContext(options: ScanOptions, configRoot: string, mode: { 
   const allowedPathFn = allowedPath ? (p: string) => allowedPath(p) : undefined;
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`--threads must be an integer from 1 to 256, got ${String(options.threads)}`);
-  const scanner: Scanner = mode.inline ? new InlineScanner(compiled) : new WorkerPool(rules, threads);
+  const scanner: Scanner = mode.inline ? new InlineScanner(compiled) : new AdaptiveScanner(compiled, rules, threads);
   const stats = emptyStats();
   const ctx: ScanContext = {
     config,
@@ -197,6 +197,7 @@ export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceIte
 }
 
 function record(ctx: ScanContext, item: SourceItem, result: ScanResult): void {
+  ctx.progress.tick();
   switch (result.status) {
     case 'ok':
       ctx.stats.filesScanned++;

@@ -14,15 +14,25 @@ export class Progress {
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {}
 
+  private every = 250;
+  private lastDraw = 0;
+
   start(): void {
     if (!this.enabled) return;
     // the interval is tunable so the end-to-end test need not build a slow scan
     const every = Number(process.env['LEAKHOUND_PROGRESS_INTERVAL_MS'] ?? 250);
-    this.timer = setInterval(() => this.draw(), Number.isFinite(every) && every > 0 ? every : 250);
+    this.every = Number.isFinite(every) && every > 0 ? every : 250;
+    this.timer = setInterval(() => this.draw(), this.every);
     this.timer.unref();
   }
 
+  /** Called as results come in: draws when due even while the main thread is busy scanning itself. */
+  tick(): void {
+    if (this.timer !== undefined && Date.now() - this.lastDraw >= this.every) this.draw();
+  }
+
   private draw(): void {
+    this.lastDraw = Date.now();
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
     const rate = formatBytes(this.stats.bytesScanned / secs);
     const line = `scanning: ${this.stats.filesScanned.toLocaleString('en-US')} files, ${formatBytes(this.stats.bytesScanned)}, ${this.findings()} findings, ${rate}/s`;

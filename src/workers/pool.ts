@@ -113,3 +113,60 @@ export class InlineScanner implements Scanner {
   }
   async close(): Promise<void> {}
 }
+
+/** Main-thread scanning an adaptive scanner does before it starts workers (most small trees finish first). */
+export const INLINE_BUDGET_MS = 120;
+
+/**
+ * Scans on the calling thread until that has taken INLINE_BUDGET_MS, then starts the worker pool
+ * for everything after. A small tree (a repository of a few hundred files, a pre-commit run) is
+ * done before workers would have started; a large one loses nothing but the budget.
+ */
+export class AdaptiveScanner implements Scanner {
+  private pool: WorkerPool | undefined;
+  private spentMs = 0;
+  readonly capacity: number;
+
+  private readonly budgetMs: number;
+
+  constructor(
+    private readonly compiled: CompiledRuleSet,
+    private readonly rules: RuleDefinition[],
+    private readonly threads: number,
+  ) {
+    this.capacity = threads * 8;
+    // LEAKHOUND_INLINE_MS=0 sends everything to the workers (tests of the pool, measurements)
+    const env = Number(process.env['LEAKHOUND_INLINE_MS']);
+    this.budgetMs = process.env['LEAKHOUND_INLINE_MS'] !== undefined && Number.isFinite(env) && env >= 0 ? env : INLINE_BUDGET_MS;
+    if (this.budgetMs === 0) this.pool = new WorkerPool(rules, threads);
+  }
+
+  get inFlight(): number {
+    return this.pool?.inFlight ?? 0;
+  }
+
+  /** Whether the workers were started (for tests and stats). */
+  get usedWorkers(): boolean {
+    return this.pool !== undefined;
+  }
+
+  scan(task: ScanTask): Promise<ScanResult> {
+    if (this.pool !== undefined) return this.pool.scan(task);
+    const t0 = performance.now();
+    let result: ScanResult;
+    try {
+      result = runTask(this.compiled, task);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.spentMs += performance.now() - t0;
+      if (this.spentMs > this.budgetMs) this.pool = new WorkerPool(this.rules, this.threads);
+    }
+    return Promise.resolve(result);
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+}
+
