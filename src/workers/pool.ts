@@ -125,9 +125,8 @@ export const INLINE_BUDGET_MS = 120;
 export class AdaptiveScanner implements Scanner {
   private pool: WorkerPool | undefined;
   private spentMs = 0;
-  readonly capacity: number;
-
   private readonly budgetMs: number;
+  readonly capacity: number;
 
   constructor(
     private readonly compiled: CompiledRuleSet,
@@ -143,11 +142,6 @@ export class AdaptiveScanner implements Scanner {
 
   get inFlight(): number {
     return this.pool?.inFlight ?? 0;
-  }
-
-  /** Whether the workers were started (for tests and stats). */
-  get usedWorkers(): boolean {
-    return this.pool !== undefined;
   }
 
   scan(task: ScanTask): Promise<ScanResult> {
