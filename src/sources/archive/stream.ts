@@ -1,7 +1,7 @@
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import tar from 'tar-stream';
+import { MAX_EXTENDED_HEADER, applyExtended, checksumOk, isExtendedFlag, isZeroBlock, memberHeader, num, paddedSize, typeFlag, type PendingExtensions, type TarHeader } from './tar-header.js';
 import { SNIFF_LENGTH, sniffCompression, type Compression } from './magic.js';
 
 /** Thrown (as a stream error) when output grows past the caps: a decompression bomb, reported as a warning. */
@@ -157,58 +157,157 @@ export async function decompressed(
 
 /** One member of a tar being read: read it whole, or as a stream, or ignore it (it is then skipped). */
 export interface TarEntry {
-  header: tar.Header;
+  header: TarHeader;
   /** The member's bytes in one Buffer owning its memory (transferable to a worker). */
   read(): Promise<Buffer>;
   /** The member as a Node stream, for members too large to hold. */
   stream(): Readable;
 }
 
+/** Bytes from a stream, taken exactly as many at a time as asked; chunks are not copied until asked. */
+class ByteQueue {
+  private readonly chunks: Buffer[] = [];
+  /** Offset of the first unread byte in chunks[0]. */
+  private offset = 0;
+  private buffered = 0;
+  private done = false;
+
+  constructor(private readonly source: AsyncIterator<Buffer>) {}
+
+  /** Makes `n` bytes available; false when the stream ended first. */
+  private async want(n: number): Promise<boolean> {
+    while (this.buffered < n && !this.done) {
+      const r = await this.source.next();
+      if (r.done) this.done = true;
+      else if (r.value.length > 0) {
+        this.chunks.push(r.value);
+        this.buffered += r.value.length;
+      }
+    }
+    return this.buffered >= n;
+  }
+
+  /** Up to `max` bytes as a view into one chunk (at least one byte unless the stream ended). */
+  async piece(max: number): Promise<Buffer | undefined> {
+    if (!(await this.want(1))) return undefined;
+    const c = this.chunks[0]!;
+    const n = Math.min(max, c.length - this.offset);
+    const out = c.subarray(this.offset, this.offset + n);
+    this.consume(n);
+    return out;
+  }
+
+  /** Exactly `n` bytes (a copy when they span chunks), or undefined when the stream ends before. */
+  async take(n: number): Promise<Buffer | undefined> {
+    if (!(await this.want(n))) return undefined;
+    const c = this.chunks[0]!;
+    if (c.length - this.offset >= n) {
+      const out = c.subarray(this.offset, this.offset + n);
+      this.consume(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const p = (await this.piece(n - at))!;
+      p.copy(out, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** Skips `n` bytes; false when the stream ended first. */
+  async skip(n: number): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      const p = await this.piece(left);
+      if (p === undefined) return false;
+      left -= p.length;
+    }
+    return true;
+  }
+
+  get ended(): boolean {
+    return this.done && this.buffered === 0;
+  }
+
+  private consume(n: number): void {
+    this.offset += n;
+    this.buffered -= n;
+    while (this.chunks.length > 0 && this.offset >= this.chunks[0]!.length) {
+      this.offset -= this.chunks[0]!.length;
+      this.chunks.shift();
+    }
+  }
+}
+
+const truncated = (what: string): Error => new Error(`unexpected end of data (${what})`);
+
 /**
  * The members of a tar stream, one at a time. The consumer may read a member whole, as a stream
- * (partly, fully, or destroying it), or not at all: whatever it leaves is drained before the next
+ * (partly, fully, or destroying it), or not at all: whatever it leaves is skipped before the next
  * member, so one bad member never stalls or kills the archive. Truncation and corruption of the
  * archive itself are thrown from the iteration.
+ *
+ * A reader of its own rather than tar-stream's per-member streams: one gzip layer of 9,356 files
+ * read in 340 instead of 460 ms (450 instead of 680 ms of CPU), and the image scans run on the
+ * main thread's spare time (README, Benchmarks).
  */
 export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
-  const ex = tar.extract();
-  source.on('error', (e) => ex.destroy(e));
-  source.pipe(ex as unknown as NodeJS.WritableStream);
+  const q = new ByteQueue((source as AsyncIterable<Buffer>)[Symbol.asyncIterator]());
+  const ext: PendingExtensions = {};
   try {
-    for await (const raw of ex) {
-      // tar-stream members are streamx streams, and destroying one destroys the whole extract: the
-      // consumer never gets the member itself, only its bytes or a Node stream fed by pulling
-      const header = (raw as unknown as { header: tar.Header }).header;
-      const it = (raw as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      let finished = false;
-      let inflight: Promise<IteratorResult<Buffer>> | undefined;
+    for (;;) {
+      const h = await q.take(512);
+      if (h === undefined) {
+        // a tar may end without its end-of-archive blocks, but not inside a header
+        if (q.ended) return;
+        throw truncated('inside a header');
+      }
+      if (isZeroBlock(h)) return;
+      if (!checksumOk(h)) throw new Error('invalid tar header (checksum mismatch): corrupt archive');
+      const flag = typeFlag(h);
+      if (isExtendedFlag(flag)) {
+        const size = num(h, 124, 136);
+        if (size > MAX_EXTENDED_HEADER) throw new Error('invalid tar header (oversized extended header): corrupt archive');
+        const data = await q.take(size);
+        if (data === undefined || !(await q.skip(paddedSize(size) - size))) throw truncated('inside an extended header');
+        applyExtended(ext, flag, data);
+        continue;
+      }
+      const header = memberHeader(h, ext);
+      const rawSize = num(h, 124, 136);
+      // links and directories carry no data of their own, whatever a pax size says
+      const dataSize = header.type === 'file' || header.type === 'contiguous-file' ? header.size : rawSize;
+      if (header.type !== 'file' && header.type !== 'contiguous-file') header.size = 0;
+      let left = dataSize;
       let node: Readable | undefined;
+      let inflight: Promise<Buffer | undefined> | undefined;
       const next = async (): Promise<Buffer | undefined> => {
-        inflight = it.next();
-        const r = await inflight;
+        if (left === 0) return undefined;
+        inflight = q.piece(left);
+        const p = await inflight;
         inflight = undefined;
-        if (r.done) {
-          finished = true;
-          return undefined;
-        }
-        return r.value;
+        if (p === undefined) throw truncated(`inside '${header.name}'`);
+        left -= p.length;
+        return p;
       };
       const entry: TarEntry = {
         header,
         read: async () => {
-          const out = Buffer.allocUnsafeSlow(header.size);
+          const out = Buffer.allocUnsafeSlow(left);
           let pos = 0;
           for (let c = await next(); c !== undefined; c = await next()) {
-            const n = Math.min(c.length, out.length - pos);
-            c.copy(out, pos, 0, n);
-            pos += n;
+            c.copy(out, pos);
+            pos += c.length;
           }
-          return pos === out.length ? out : ownedCopy(out.subarray(0, pos));
+          return out;
         },
         stream: () => {
           node ??= Readable.from(
             (async function* () {
-              for (let c = await next(); c !== undefined; c = await next()) yield c;
+              // copies: a view into the reader's chunk would change under a slow consumer
+              for (let c = await next(); c !== undefined; c = await next()) yield Buffer.from(c);
             })(),
             { objectMode: false, highWaterMark: 256 * 1024 },
           );
@@ -216,20 +315,22 @@ export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
         },
       };
       yield entry;
-      if (finished) continue;
-      if (node !== undefined && !node.destroyed) {
+      // a stream the consumer left (read partly, or not at all) is closed: its bytes are skipped below
+      if (node !== undefined && !node.closed) {
         const n = node;
         await new Promise<void>((resolve) => {
           n.once('close', resolve);
-          n.resume();
+          n.destroy();
         });
       }
-      if (!finished) {
-        if (inflight) await inflight.catch(() => undefined);
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-        }
+      // a read the consumer abandoned (a destroyed stream) settles before the reader moves on
+      if (inflight !== undefined) await (inflight as Promise<Buffer | undefined>).catch(() => undefined);
+      if (left > 0 && !(await q.skip(left))) throw truncated(`inside '${header.name}'`);
+      left = 0;
+      if (!(await q.skip(paddedSize(dataSize) - dataSize))) {
+        // the padding after the last member may be cut short; only the members' own bytes matter
+        if (!q.ended) throw truncated('in the padding');
+        return;
       }
     }
   } finally {
