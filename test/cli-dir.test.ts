@@ -275,3 +275,35 @@ describe('leakhound dir: progress', () => {
     }
   });
 });
+
+describe('leakhound dir: the rules parse cache', () => {
+  it('is kept per install: replaces its own older versions, leaves other installs alone, holds no examples', () => {
+    const { dir, cleanup: c } = tempDir();
+    try {
+      const cache = join(dir, 'cache');
+      const own = join(cache, 'leakhound');
+      mkdirSync(own, { recursive: true });
+      const other = 'rules-aaaaaaaaaaaa-0123456789abcdef0123456789abcdef.json';
+      const legacy = 'rules-0123456789abcdef0123456789abcdef.json';
+      writeFileSync(join(own, other), '[]');
+      writeFileSync(join(own, legacy), '[]');
+      writeFileSync(join(dir, 'a.env'), `T=${githubToken()}\n`);
+      const env = { XDG_CACHE_HOME: cache };
+      expect(runCli(['dir', join(dir, 'a.env'), '-q'], { env }).code).toBe(1);
+      const files = readdirSync(own).sort();
+      expect(files).toContain(other);
+      expect(files).not.toContain(legacy);
+      const mine = files.filter((f) => f !== other);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatch(/^rules-[0-9a-f]{12}-[0-9a-f]{32}\.json$/);
+      const cached = JSON.parse(readFileSync(join(own, mine[0]!), 'utf8')) as { examples: string[]; prefilter?: string }[];
+      expect(cached.length).toBeGreaterThan(300);
+      expect(cached.every((r) => r.examples.length === 0)).toBe(true);
+      // the second run reads the cache and finds the same
+      expect(runCli(['dir', join(dir, 'a.env'), '-q'], { env }).code).toBe(1);
+      expect(readdirSync(own).sort()).toEqual(files);
+    } finally {
+      c();
+    }
+  });
+});

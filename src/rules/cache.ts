@@ -16,6 +16,7 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
   const { builtinRulesDir, loadRuleDir } = await import('./load.js');
   let key: string;
   let file: string | undefined;
+  let installPrefix = 'rules-';
   try {
     const { PREFILTER_VERSION } = await import('../engine/literals.js');
     const h = createHash('sha256').update(toolVersion).update(`\0${PREFILTER_VERSION}\0`).update(builtinRulesDir);
@@ -26,7 +27,9 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     }
     key = h.digest('hex').slice(0, 32);
     const dir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'leakhound');
-    file = join(dir, `rules-${key}.json`);
+    // one name prefix per install: an install replaces only its own older caches, never another's
+    installPrefix = `rules-${createHash('sha256').update(builtinRulesDir).digest('hex').slice(0, 12)}-`;
+    file = join(dir, `${installPrefix}${key}.json`);
     return JSON.parse(readFileSync(file, 'utf8')) as RuleDefinition[];
   } catch {
     /* no cache yet, or unreadable: parse */
@@ -43,7 +46,9 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
       renameSync(tmp, file);
       // older versions of the packs are never read again
       for (const f of readdirSync(join(file, '..'))) {
-        if (f.startsWith('rules-') && f.endsWith('.json') && join(file, '..', f) !== file) rmSync(join(file, '..', f), { force: true });
+        const ours = f.startsWith(installPrefix) && f.endsWith('.json');
+        const legacy = /^rules-[0-9a-f]{32}\.json$/.test(f); // named before caches were kept per install
+        if ((ours || legacy) && join(file, '..', f) !== file) rmSync(join(file, '..', f), { force: true });
       }
     } catch {
       /* read-only home: parse every time */
