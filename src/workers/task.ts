@@ -41,9 +41,8 @@ export interface ScanResult {
 export const SNIFF_BYTES = 8000;
 
 export function looksBinary(buf: Uint8Array, length: number = buf.length): boolean {
-  const n = Math.min(length, SNIFF_BYTES);
-  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
-  return false;
+  // indexOf is memchr: a byte loop here cost more than reading the file
+  return buf.subarray(0, Math.min(length, SNIFF_BYTES, buf.length)).indexOf(0) !== -1;
 }
 
 export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
