@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, runCli, tempDir } from './helpers/cli.js';
 import { githubToken } from './helpers/secrets.js';
@@ -79,6 +79,22 @@ describe('leakhound logs: reading and locating', () => {
       const r = runCli(args, { input: `a\nb\nexport GH=${t}\n` });
       expect(r.code, r.stderr).toBe(1);
       expect(locs(json(r.stdout))).toEqual(['stdin:3:11']);
+    }
+  });
+
+  it('reads a file redirected to standard input (leakhound logs < build.log) like a pipe, from where it stands', () => {
+    const t = githubToken();
+    const filler = 'x'.repeat(100) + '\n';
+    const path = file('redirected.log', `skipped by the caller\n${filler.repeat(30_000)}export GH=${t}\n`);
+    const fd = openSync(path, 'r');
+    try {
+      // the caller already read the first line: reading starts at the descriptor's offset
+      readSync(fd, Buffer.alloc(22), 0, 22, null);
+      const r = spawnSync(process.execPath, [cliPath, 'logs', '-f', 'json'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(r.status, r.stderr).toBe(1);
+      expect(locs(json(r.stdout))).toEqual(['stdin:30001:11']);
+    } finally {
+      closeSync(fd);
     }
   });
 

@@ -1,4 +1,4 @@
-import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -51,12 +51,25 @@ export function checkLogArgs(files: string[]): void {
   }
 }
 
+/**
+ * Standard input. A file redirected to it (`leakhound logs < build.log`) is read in 1 MB chunks like a
+ * named file; process.stdin would read it 64 KB at a time. Pipes and terminals keep process.stdin.
+ */
+function stdinStream(): Readable {
+  try {
+    if (fstatSync(0).isFile()) return createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1024 * 1024 });
+  } catch {
+    /* no usable fd 0: process.stdin reports it */
+  }
+  return process.stdin;
+}
+
 /** The logs named on the command line, expanding zips of job logs (GitHub Actions' download) into their members. */
 export async function* logInputs(files: string[], cwd: string, warn: (m: string) => void): AsyncGenerator<LogInput> {
   const list = files.length === 0 ? ['-'] : files;
   for (const f of list) {
     if (f === '-') {
-      yield { path: STDIN_PATH, open: () => Promise.resolve(process.stdin) };
+      yield { path: STDIN_PATH, open: () => Promise.resolve(stdinStream()) };
       continue;
     }
     const path = displayPath(f, cwd);
