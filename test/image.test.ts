@@ -368,4 +368,34 @@ describe('leakhound image: bounded memory', () => {
     expect(rss).toBeGreaterThan(0);
     expect(rss / 1024).toBeLessThan(280); // the file alone is 300 MB
   });
+
+  it('a large binary member is skipped at its first window, and the member after it is still scanned', async () => {
+    const t = githubToken();
+    const size = 70 * 2 ** 20; // over the 64 MB line between held and streamed members
+    const layerPath = join(dir, 'binary-layer.tar.gz');
+    const gz = createGzip({ level: 1 });
+    const done = new Promise((res, rej) => gz.pipe(createWriteStream(layerPath)).on('finish', res).on('error', rej));
+    gz.write(tarHeader('opt/model.bin', size, '0'));
+    const zeros = Buffer.alloc(2 ** 20);
+    for (let i = 0; i < 70; i++) if (!gz.write(zeros)) await new Promise((r) => gz.once('drain', r));
+    const after = Buffer.from(`KEY=${t}\n`);
+    gz.write(tarHeader('app/.env', after.length, '0'));
+    gz.write(Buffer.concat([after, Buffer.alloc(512 - after.length)]));
+    gz.end(Buffer.alloc(1024));
+    await done;
+    const img = buildImage({ layers: [{ files: [] }] });
+    const p = write(
+      'binary.tar',
+      tar([
+        { name: 'l/layer.tar.gz', data: readFileSync(layerPath) },
+        { name: 'c.json', data: img.config },
+        { name: 'manifest.json', data: JSON.stringify([{ Config: 'c.json', RepoTags: ['bin:1'], Layers: ['l/layer.tar.gz'] }]) },
+      ]),
+    );
+    const r = runCli(['image', p, '-f', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(locs(json(r.stdout)).map((x) => `${x.path}:${x.line}`)).toEqual(['app/.env:1']);
+    expect((JSON.parse(r.stdout) as { summary: { skipped: { binary: number } } }).summary.skipped.binary).toBe(1);
+    expect(r.stderr).not.toMatch(/truncated|corrupt/);
+  });
 });

@@ -16,9 +16,8 @@ export async function scanStreamInline(ctx: ScanContext, stream: Readable, origi
   let first = true;
   const hits: Hit[] = [];
   let binary = false;
-  // never break out of the loop: destroying a tar entry's stream would destroy the whole tar reader
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (binary) continue;
+  // leaving early is safe: the tar reader closes a member's stream and skips the rest of its bytes
+  chunks: for await (const chunk of stream as AsyncIterable<Buffer>) {
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(chunk.length - off, win.length - fill);
@@ -28,7 +27,7 @@ export async function scanStreamInline(ctx: ScanContext, stream: Readable, origi
       if (fill < win.length) continue;
       if (first && looksBinary(win)) {
         binary = true;
-        break;
+        break chunks;
       }
       first = false;
       hits.push(...scanner.scanWindow(win, base, WINDOW_SIZE));
