@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeAddon } from '../src/engine/native.js';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -230,7 +231,7 @@ describe('leakhound dir: reports', () => {
     }
   });
 
-  it('gives byte-identical JSON and SARIF whatever the thread count, and on the main thread alone', () => {
+  it('gives byte-identical JSON and SARIF whatever the thread count, on the main thread alone, and on RE2 alone', () => {
     const { dir, cleanup: c } = tempDir();
     try {
       for (let i = 0; i < 300; i++) {
@@ -238,18 +239,27 @@ describe('leakhound dir: reports', () => {
         const body = i % 3 === 0 ? `k${i}=${githubToken()}\nshared=${token}\n` : `plain file ${i}\n`;
         writeFileSync(join(dir, `d${i % 7}`, `f${i}.txt`), body.repeat(1 + (i % 5)));
       }
+      // not UTF-8 (a Latin-1 file): Hyperscan hands it to RE2
+      writeFileSync(join(dir, 'latin1.txt'), Buffer.concat([Buffer.from('caf\xe9 = ', 'latin1'), Buffer.from(`${githubToken()}\n`)]));
+      // larger than one pass: windows, each through the multi-pattern pass
+      writeFileSync(join(dir, 'large.txt'), `${'filler line\n'.repeat(40_000)}key=${githubToken()}\n${'more\n'.repeat(20_000)}`);
       // workers from the first file (LEAKHOUND_INLINE_MS=0), and the main thread alone
       const workers = { env: { LEAKHOUND_INLINE_MS: '0' } };
       const inline = { env: { LEAKHOUND_INLINE_MS: '600000' } };
+      const re2Only = { env: { LEAKHOUND_INLINE_MS: '0', LEAKHOUND_HYPERSCAN: '0' } };
       for (const format of ['json', 'sarif']) {
         const one = runCli(['dir', dir, '-f', format, '--threads', '1'], workers).stdout;
         const two = runCli(['dir', dir, '-f', format, '--threads', '2'], workers).stdout;
         const four = runCli(['dir', dir, '-f', format, '--threads', '4'], workers).stdout;
         const main = runCli(['dir', dir, '-f', format], inline).stdout;
+        const re2 = runCli(['dir', dir, '-f', format, '--threads', '2'], re2Only).stdout;
         expect(one.length).toBeGreaterThan(1000);
+        expect(one).toContain('latin1.txt');
+        expect(one).toContain('large.txt');
         expect(two).toBe(one);
         expect(four).toBe(one);
         expect(main).toBe(one);
+        expect(re2).toBe(one);
       }
     } finally {
       c();
@@ -293,8 +303,10 @@ describe('leakhound dir: the rules parse cache', () => {
       const files = readdirSync(own).sort();
       expect(files).toContain(other);
       expect(files).not.toContain(legacy);
-      const mine = files.filter((f) => f !== other);
+      const mine = files.filter((f) => f !== other && f.startsWith('rules-'));
       expect(mine).toHaveLength(1);
+      // the compiled Hyperscan database is kept beside it (when the addon is built)
+      if (nativeAddon() !== undefined) expect(files.filter((f) => /^hyperscan-[0-9a-f]{32}\.db$/.test(f))).toHaveLength(1);
       expect(mine[0]).toMatch(/^rules-[0-9a-f]{12}-[0-9a-f]{32}\.json$/);
       const cached = JSON.parse(readFileSync(join(own, mine[0]!), 'utf8')) as { examples: string[]; prefilter?: string }[];
       expect(cached.length).toBeGreaterThan(300);

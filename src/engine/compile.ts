@@ -5,6 +5,7 @@ import { validators } from './validators/index.js';
 import { widenRepetitions } from './prefilter.js';
 import { LITERAL_PREFILTER_START, prefilterPattern } from './literals.js';
 import { DECODE_TRIGGER_PATTERNS } from './decode.js';
+import { buildMatcher, type HyperscanStore, type MultiPattern, type MultiPatternMatcher } from './multipattern.js';
 
 export interface CompiledRule {
   def: RuleDefinition;
@@ -30,11 +31,6 @@ export interface CompiledRule {
 /** A `ruleIndex` entry that is no rule: the input has a context worth decoding (see decode.ts). */
 export const DECODE_TRIGGER = -1;
 
-/** One automaton over many rules' (widened) patterns; `ruleIndex[i]` is the rule of pattern i (or DECODE_TRIGGER). */
-export interface RuleSetGroup {
-  set: InstanceType<typeof RE2.Set>;
-  ruleIndex: number[];
-}
 
 export interface CompiledRuleSet {
   rules: CompiledRule[];
@@ -46,8 +42,11 @@ export interface CompiledRuleSet {
   exactFilters: Map<string, InstanceType<typeof RE2.Set> | null>;
   /** Combinations seen once so far (a Set is built on the second sighting). */
   exactFilterSightings: Set<string>;
-  /** Usually one automaton over every rule: which rules can match a chunk at all. */
-  groups: RuleSetGroup[];
+  /**
+   * The multi-pattern pass over every rule's prefilter (pattern i is rule i's) and then the
+   * decoding contexts (DECODE_TRIGGER_PATTERNS): which rules can match a chunk at all.
+   */
+  prefilter: MultiPatternMatcher;
   /** Rules assembled from other rules' hits (no pattern of their own). */
   composites: RuleDefinition[];
 }
@@ -112,6 +111,8 @@ export function prefilterFor(pattern: string): string {
 export interface CompileOptions {
   /** Rules whose regexes compile at once (validation of user-supplied rules); default none. */
   eager?: (def: RuleDefinition) => boolean;
+  /** Compiled Hyperscan databases kept between runs or handed over from another thread. */
+  hyperscanStore?: HyperscanStore;
 }
 
 export function compileRules(all: RuleDefinition[], options: CompileOptions = {}): CompiledRuleSet {
@@ -159,21 +160,29 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
   });
   // kept on the definition: workers and the rules cache receive it and skip the analysis
   const widened = rules.map((r) => (r.def.prefilter ??= prefilterFor(r.def.pattern)));
+  const patterns: MultiPattern[] = [
+    // factors are explicit classes, matched alike by both engines; a widened pattern stays on RE2
+    ...widened.map((source) => ({ source, hyperscanExact: isLiteralPrefilter(source) })),
+    // the decoding contexts ride in the same pass: no pass of their own
+    ...DECODE_TRIGGER_PATTERNS.map((source) => ({ source, hyperscanExact: true })),
+  ];
+  const literal = new Set(rules.map((_, i) => i).filter((i) => isLiteralPrefilter(widened[i]!)));
   // Literal prefilters make a fast automaton; widened patterns (rules without a usable literal) slow
-  // any Set they join. Measured on the bench corpus: 4 widened patterns in the literal Set cost 18%,
-  // a second pass costs 45%; 9 of them in the literal Set cost 60%. So a few join, many get their own.
-  const literal = rules.map((_, i) => i).filter((i) => isLiteralPrefilter(widened[i]!));
-  const other = rules.map((_, i) => i).filter((i) => !isLiteralPrefilter(widened[i]!));
-  // the decoding contexts ride in the literal automaton: no pass of their own
-  const patterns = [...widened, ...DECODE_TRIGGER_PATTERNS];
-  const triggers = DECODE_TRIGGER_PATTERNS.map((_, k) => widened.length + k);
-  const toRule = (i: number): number => (i >= widened.length ? DECODE_TRIGGER : i);
-  const groups = (
-    other.length <= MAX_WIDENED_IN_LITERAL_SET
-      ? buildGroups(patterns, [...rules.map((_, i) => i), ...triggers])
-      : [...buildGroups(patterns, [...literal, ...triggers]), ...buildGroups(patterns, other)]
-  ).map((g) => ({ set: g.set, ruleIndex: g.ruleIndex.map(toRule) }));
-  return { rules, groups, composites, exactFilters: new Map(), exactFilterSightings: new Set() };
+  // any RE2 Set they join. Measured on the bench corpus: 4 widened patterns in the literal Set cost
+  // 18%, a second pass costs 45%; 9 of them in the literal Set cost 60%. So a few join, many get their own.
+  const re2Partition = (indices: number[]): number[][] => {
+    const other = indices.filter((i) => i < rules.length && !literal.has(i));
+    if (other.length <= MAX_WIDENED_IN_LITERAL_SET) return [indices];
+    const slow = new Set(other);
+    return [indices.filter((i) => !slow.has(i)), other];
+  };
+  const prefilter = buildMatcher(patterns, { re2Partition, ...(options.hyperscanStore ? { store: options.hyperscanStore } : {}) });
+  return { rules, prefilter, composites, exactFilters: new Map(), exactFilterSightings: new Set() };
+}
+
+/** The rule of a multi-pattern index (or DECODE_TRIGGER for the decoding contexts). */
+export function ruleOfPattern(rules: CompiledRuleSet, index: number): number {
+  return index < rules.rules.length ? index : DECODE_TRIGGER;
 }
 
 /** The pattern starts with a literal character (after its opening groups) that is not optional. */
@@ -183,21 +192,4 @@ export function startsWithLiteral(pattern: string): boolean {
     p = p.slice(m[0].length);
   }
   return /^[A-Za-z0-9_]/.test(p) && !'?*{'.includes(p[1] ?? '') && !/^[A-Za-z0-9_]+\|/.test(p);
-}
-
-/**
- * One Set for all rules when it fits RE2's memory budget; otherwise halves, recursively, so that
- * a very large rule pack costs a few passes instead of failing.
- */
-function buildGroups(patterns: string[], indices: number[]): RuleSetGroup[] {
-  if (indices.length === 0) return [];
-  try {
-    return [{ set: new RE2.Set(indices.map((i) => patterns[i]!)), ruleIndex: indices }];
-  } catch (e) {
-    if (indices.length === 1) {
-      throw new UserError(`rule pattern too large for the multi-pattern pass: ${patterns[indices[0]!]!.slice(0, 80)} (${(e as Error).message})`);
-    }
-    const mid = indices.length >> 1;
-    return [...buildGroups(patterns, indices.slice(0, mid)), ...buildGroups(patterns, indices.slice(mid))];
-  }
 }

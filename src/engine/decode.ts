@@ -12,16 +12,24 @@ import RE2 from 're2';
 
 export const MAX_DECODE_DEPTH = 2;
 
+/** `word` in either case, ASCII only (RE2's `(?i)` also folds the Kelvin sign and long s; Hyperscan does not). */
+function caseless(word: string): string {
+  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join('');
+}
+/** Whitespace as RE2's `\s` means it (PCRE's, and so Hyperscan's, also takes \v). */
+const SPACE = '[\\t\\n\\f\\r ]';
+
 /**
  * Contexts where encoded credentials live; one of them must appear for decoding to run. They join
- * the rules' multi-pattern pass (compile.ts), so ordinary code pays nothing extra.
+ * the rules' multi-pattern pass (compile.ts), so ordinary code pays nothing extra. Written with
+ * explicit classes, so RE2 and Hyperscan match them alike (see multipattern.ts).
  */
 export const DECODE_TRIGGER_PATTERNS: readonly string[] = [
-  '(?i:kind:\\s*secret)',
-  '(?i:dockerconfigjson|dockercfg)',
-  '(?i:authorization:\\s*basic)',
-  '(?i:\\"auth\\"\\s*:)',
-  '%[0-9A-Fa-f]{2}[^%\\s]{0,64}%[0-9A-Fa-f]{2}',
+  `${caseless('kind:')}${SPACE}*${caseless('secret')}`,
+  `${caseless('dockerconfigjson')}|${caseless('dockercfg')}`,
+  `${caseless('authorization:')}${SPACE}*${caseless('basic')}`,
+  `"${caseless('auth')}"${SPACE}*:`,
+  '%[0-9A-Fa-f]{2}[^%\\t\\n\\f\\r ]{0,64}%[0-9A-Fa-f]{2}',
 ];
 
 const BASE64_SEGMENT = new RE2('[A-Za-z0-9+/_-]{16,}={0,2}', 'g');

@@ -6,7 +6,7 @@ import { shannonEntropy } from './entropy.js';
 import { hasInlineAllow } from './inline-allow.js';
 import { assembleComposites } from './composite.js';
 import { MAX_DECODE_DEPTH, encodedSegments } from './decode.js';
-import { DECODE_TRIGGER } from './compile.js';
+import { DECODE_TRIGGER, ruleOfPattern } from './compile.js';
 
 /** Inputs up to this size are scanned in one pass; larger ones in overlapping windows. */
 export const SINGLE_PASS_MAX = 256 * 1024;
@@ -54,9 +54,10 @@ export class InputScanner {
   /**
    * Scans `buf`, whose first byte is at absolute offset `base` of the input. Matches that start at or
    * past `ownedEnd` are left to the next window, which must start exactly at base + ownedEnd.
+   * `patternsFound`: the multi-pattern pass's answer for `buf`, when it already ran.
    */
-  scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length, last = false): Hit[] {
-    const ids = candidateRules(this.rules, buf);
+  scanWindow(buf: Buffer, base: number, ownedEnd: number = buf.length, last = false, patternsFound?: number[]): Hit[] {
+    const ids = patternsFound === undefined ? candidateRules(this.rules, buf) : patternsFound.map((i) => ruleOfPattern(this.rules, i));
     const candidates = this.match(buf, ownedEnd, ids);
     if (this.depth < MAX_DECODE_DEPTH && ids.includes(DECODE_TRIGGER)) candidates.push(...this.decoded(buf, ownedEnd));
     const hits = candidates.length === 0 ? [] : this.locate(buf, base, candidates);
@@ -233,19 +234,7 @@ export class InputScanner {
  * when the input has a context where encoded credentials live (the same pass finds those).
  */
 function candidateRules(rules: CompiledRuleSet, buf: Buffer): number[] {
-  const out: number[] = [];
-  for (const g of rules.groups) {
-    let hits: number[];
-    try {
-      hits = g.set.match(buf);
-    } catch {
-      // The Set's DFA ran out of memory on this input: fall back to every rule of the group.
-      // Slower on this one chunk, never a missed secret.
-      hits = g.ruleIndex.map((_, i) => i);
-    }
-    for (const h of hits) out.push(g.ruleIndex[h]!);
-  }
-  return out;
+  return rules.prefilter.match(buf).map((i) => ruleOfPattern(rules, i));
 }
 
 function indexOrEnd(buf: Buffer, byte: number, from: number): number {
@@ -271,10 +260,13 @@ export function withComposites(rules: CompiledRuleSet, hits: Hit[]): Hit[] {
   return extra.length === 0 ? hits : [...hits, ...extra];
 }
 
-/** Scans a whole in-memory input, in windows when it is large. */
-export function scanBuffer(rules: CompiledRuleSet, data: Buffer): Hit[] {
+/**
+ * Scans a whole in-memory input, in windows when it is large. `patternsFound`: the multi-pattern
+ * pass already ran over this (single-pass) input, natively (see workers/task.ts).
+ */
+export function scanBuffer(rules: CompiledRuleSet, data: Buffer, patternsFound?: number[]): Hit[] {
   const scanner = new InputScanner(rules);
-  if (data.length <= SINGLE_PASS_MAX) return withComposites(rules, scanner.scanWindow(data, 0, data.length, true));
+  if (data.length <= SINGLE_PASS_MAX) return withComposites(rules, scanner.scanWindow(data, 0, data.length, true, patternsFound));
   const hits: Hit[] = [];
   for (let start = 0; start < data.length; start += WINDOW_SIZE) {
     const end = Math.min(data.length, start + WINDOW_SIZE + WINDOW_OVERLAP);

@@ -5,6 +5,7 @@ import { emptyStats } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { applyRuleConfig, loadConfig, type Config } from '../config/config.js';
 import { loadRuleDir } from '../rules/load.js';
+import { hyperscanDiskStore } from '../rules/cache.js';
 import { compileRules, type CompiledRuleSet } from '../engine/compile.js';
 import { FindingCollector } from '../findings/collect.js';
 import { AdaptiveScanner, InlineScanner, defaultThreads, type Scanner } from '../workers/pool.js';
@@ -55,7 +56,7 @@ export function createContext(options: ScanOptions, configRoot: string, mode: { 
   const config = loadConfig(options.config, configRoot);
   const rules = applyRuleConfig(options.builtinRules ?? loadRuleDir(), config);
   // rules from the user's config compile at once, so a bad pattern is reported before any scanning
-  const compiled = compileRules(rules, { eager: (d) => config.file !== undefined && d.file === config.file });
+  const compiled = compileRules(rules, { eager: (d) => config.file !== undefined && d.file === config.file, hyperscanStore: hyperscanDiskStore() });
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   const allowRegexes = config.allowRegexes.map((r) => new RE2(r));
   const ignored = new Set([...config.allowFingerprints, ...(options.ignoredFingerprints ?? [])]);

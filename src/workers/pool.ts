@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { RuleDefinition } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
+import type { StoredDatabase } from '../engine/multipattern.js';
 import { runTask, unpackBatch, type ScanResult, type ScanTask } from './task.js';
-import type { WorkerRequest, WorkerResponse } from './scan-worker.js';
+import type { ScanWorkerData, WorkerRequest, WorkerResponse } from './scan-worker.js';
 
 /** Runs scan tasks somewhere: in worker threads, or inline for tiny inputs where start-up dominates. */
 export interface Scanner {
@@ -36,10 +37,12 @@ export class WorkerPool implements Scanner {
   private failed: Error | undefined;
   readonly capacity: number;
 
-  constructor(rules: RuleDefinition[], threads: number) {
+  /** `hyperscanDatabase`: the main thread's compiled database, so workers load it instead of compiling. */
+  constructor(rules: RuleDefinition[], threads: number, hyperscanDatabase?: StoredDatabase) {
     const url = new URL('./scan-worker.js', import.meta.url);
+    const workerData: ScanWorkerData = { rules, ...(hyperscanDatabase ? { hyperscanDatabase } : {}) };
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(url, { workerData: { rules } });
+      const worker = new Worker(url, { workerData });
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
       worker.on('error', (e) => this.fail(e));
@@ -137,7 +140,7 @@ export class AdaptiveScanner implements Scanner {
     // LEAKHOUND_INLINE_MS=0 sends everything to the workers (tests of the pool, measurements)
     const env = Number(process.env['LEAKHOUND_INLINE_MS']);
     this.budgetMs = process.env['LEAKHOUND_INLINE_MS'] !== undefined && Number.isFinite(env) && env >= 0 ? env : INLINE_BUDGET_MS;
-    if (this.budgetMs === 0) this.pool = new WorkerPool(rules, threads);
+    if (this.budgetMs === 0) this.pool = new WorkerPool(rules, threads, compiled.prefilter.hyperscanDatabase);
   }
 
   get inFlight(): number {
@@ -154,7 +157,7 @@ export class AdaptiveScanner implements Scanner {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.spentMs += performance.now() - t0;
-      if (this.spentMs > this.budgetMs) this.pool = new WorkerPool(this.rules, this.threads);
+      if (this.spentMs > this.budgetMs) this.pool = new WorkerPool(this.rules, this.threads, this.compiled.prefilter.hyperscanDatabase);
     }
     return Promise.resolve(result);
   }

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RuleDefinition } from '../core/types.js';
 import { compileRules } from '../engine/compile.js';
+import type { StoredDatabase } from '../engine/multipattern.js';
 import { packBatch, runTask, type PackedBatch, type ScanResult, type ScanTask } from './task.js';
 
 /** Messages between the pool and a worker. */
@@ -16,8 +17,17 @@ export interface WorkerResponse {
   error?: string;
 }
 
+export interface ScanWorkerData {
+  rules: RuleDefinition[];
+  /** The main thread's compiled Hyperscan database (see multipattern.ts). */
+  hyperscanDatabase?: StoredDatabase;
+}
+
 // Rules compile once per worker; every task after that reuses the automaton.
-const rules = compileRules((workerData as { rules: RuleDefinition[] }).rules);
+const data = workerData as ScanWorkerData;
+const rules = compileRules(data.rules, {
+  hyperscanStore: { get: (key) => (key === data.hyperscanDatabase?.key ? data.hyperscanDatabase.bytes : undefined), put: () => undefined },
+});
 
 parentPort!.on('message', (msg: WorkerRequest) => {
   let response: WorkerResponse;

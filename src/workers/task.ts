@@ -1,6 +1,8 @@
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import type { Hit } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
+import { nativeDatabaseOf } from '../engine/multipattern.js';
+import { NativeFileStatus, type NativeDatabase } from '../engine/native.js';
 import { cleanBatch } from '../sources/logs/clean.js';
 import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer, withComposites } from '../engine/scan.js';
 
@@ -47,7 +49,8 @@ export function looksBinary(buf: Uint8Array, length: number = buf.length): boole
 
 export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
   if (task.kind === 'files') {
-    const batch = task.absPaths.map((p) => scanFile(rules, p));
+    const native = nativeDatabaseOf(rules.prefilter);
+    const batch = native !== undefined ? scanFilesNatively(rules, native, task.absPaths) : task.absPaths.map((p) => scanFile(rules, p));
     return { status: 'ok', hits: [], bytes: 0, batch };
   }
   if (task.kind === 'blobs') {
@@ -70,6 +73,42 @@ export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
  * a size query per file cost more than reading them. Hits copy what they keep, so reuse is safe.
  */
 const smallFileBuffer = Buffer.allocUnsafeSlow(SINGLE_PASS_MAX + 1);
+
+/**
+ * Small files read, sniffed and run through the multi-pattern pass in one native call: most files
+ * of a tree no rule can match, and they never reach JavaScript. The others come back with their
+ * bytes and the patterns found; large files take the windowed path below.
+ */
+function scanFilesNatively(rules: CompiledRuleSet, native: NativeDatabase, absPaths: string[]): ScanResult[] {
+  const found = native.scanFiles(absPaths, SINGLE_PASS_MAX, SNIFF_BYTES);
+  const out = new Array<ScanResult>(absPaths.length);
+  for (const d of found.details) {
+    const k = d[0];
+    if (found.status[k] === NativeFileStatus.Unreadable) out[k] = { status: 'unreadable', hits: [], bytes: 0, error: d[1] as string };
+    else {
+      const data = d[1] as Buffer;
+      const ids = d[2] ?? undefined;
+      out[k] = { status: 'ok', hits: scanBuffer(rules, data, ids), bytes: data.length };
+    }
+  }
+  for (let k = 0; k < absPaths.length; k++) {
+    if (out[k] !== undefined) continue;
+    switch (found.status[k]) {
+      case NativeFileStatus.Clean:
+        out[k] = { status: 'ok', hits: [], bytes: found.bytes[k]! };
+        break;
+      case NativeFileStatus.Binary:
+        out[k] = { status: 'binary', hits: [], bytes: 0 };
+        break;
+      case NativeFileStatus.NotAFile:
+        out[k] = { status: 'not-a-file', hits: [], bytes: 0 };
+        break;
+      default:
+        out[k] = scanFile(rules, absPaths[k]!);
+    }
+  }
+  return out;
+}
 
 /** Reads and scans one file with bounded memory: whole when small, else in overlapping windows. */
 export function scanFile(rules: CompiledRuleSet, absPath: string): ScanResult {

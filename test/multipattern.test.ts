@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildMatcher, nativeDatabaseOf, type HyperscanStore, type MultiPattern } from '../src/engine/multipattern.js';
+import { nativeAddon, NativeFileStatus } from '../src/engine/native.js';
+import { compileRules } from '../src/engine/compile.js';
+import { DECODE_TRIGGER_PATTERNS } from '../src/engine/decode.js';
+import { loadRuleDir } from '../src/rules/load.js';
+import { randomString } from './helpers/secrets.js';
+import { tempDir } from './helpers/cli.js';
+
+// .ci/run builds the addon and sets this: there the Hyperscan tests must run, never skip
+const REQUIRED = process.env['LEAKHOUND_TEST_REQUIRE_HYPERSCAN'] === '1';
+const addon = nativeAddon();
+if (REQUIRED && addon === undefined) throw new Error('the native addon is not built (scripts/install.sh builds it when libhyperscan-dev is installed)');
+const describeNative = addon === undefined ? describe.skip : describe;
+
+const rules = loadRuleDir();
+const compiled = compileRules(rules);
+const patterns: MultiPattern[] = [
+  ...compiled.rules.map((r) => ({ source: r.def.prefilter!, hyperscanExact: true })),
+  ...DECODE_TRIGGER_PATTERNS.map((source) => ({ source, hyperscanExact: true })),
+];
+
+/** Text around which the two engines could part: non-ASCII letters, \v, Kelvin sign, long s, broken UTF-8. */
+function edgeInput(): Buffer {
+  const pieces = ['token', 'SECRET', 'kind: secret', 'ſecret', 'KIND', '\u212aind: secret', '\v', ' = ', 'é', '😀', '%41%', 'ghp_', 'AKIA', 'xoxb-', '"auth":'];
+  let s = '';
+  for (let i = 0; i < 40; i++) s += Math.random() < 0.5 ? pieces[randomInt(pieces.length)]! : randomString(randomInt(1, 30));
+  return Buffer.from(s);
+}
+
+describeNative('multi-pattern pass on Hyperscan', () => {
+  const hs = buildMatcher(patterns);
+  const re2 = buildMatcher(patterns, { engine: 're2' });
+
+  it('uses Hyperscan when the addon is built, and RE2 when asked', () => {
+    expect(hs.engine).toBe('hyperscan');
+    expect(re2.engine).toBe('re2');
+    expect(hs.hyperscanDatabase?.bytes.length).toBeGreaterThan(1000);
+  });
+
+  it('gives the same answer as RE2::Set on every rule example and negative, and on edge-case text', () => {
+    let inputs = 0;
+    let found = 0;
+    for (const r of rules) {
+      for (const text of [...r.examples, ...r.negatives]) {
+        const buf = Buffer.from(text);
+        const a = hs.match(buf);
+        expect(a, `${r.id}: ${JSON.stringify(text).slice(0, 60)}`).toEqual(re2.match(buf));
+        inputs++;
+        found += a.length;
+      }
+    }
+    for (let i = 0; i < 2000; i++) {
+      const buf = edgeInput();
+      expect(hs.match(buf), buf.toString()).toEqual(re2.match(buf));
+    }
+    expect(inputs).toBeGreaterThan(600);
+    expect(found).toBeGreaterThan(inputs / 2); // the examples do select their rules
+  });
+
+  it('hands input that is not UTF-8 to RE2, with the same answer', () => {
+    const latin1 = Buffer.concat([Buffer.from('caf\xe9 '), Buffer.from(`ghp_${randomString(36)} token = x`)]);
+    latin1[3] = 0xe9; // a lone Latin-1 byte: invalid UTF-8
+    expect(nativeAddon()!.Database.prototype.match.call(nativeDatabaseOf(hs), latin1)).toBeNull();
+    const ids = hs.match(latin1);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).toEqual(re2.match(latin1));
+  });
+
+  it('moves a pattern Hyperscan refuses to RE2 and keeps the others on Hyperscan', () => {
+    // an empty-matching pattern compiles in RE2 but not in Hyperscan
+    const m = buildMatcher([
+      { source: 'alpha[0-9]', hyperscanExact: true },
+      { source: 'x*', hyperscanExact: true },
+      { source: 'beta', hyperscanExact: false },
+    ]);
+    expect(m.engine).toBe('hyperscan');
+    expect(m.match(Buffer.from('alpha7 beta'))).toEqual([0, 1, 2]);
+    expect(m.match(Buffer.from('alpha beta'))).toEqual([1, 2]);
+    expect(m.match(Buffer.from(''))).toEqual([1]);
+  });
+
+  it('stores the compiled database, loads it again, and recompiles a damaged one', () => {
+    const stored = new Map<string, Uint8Array>();
+    let puts = 0;
+    const store: HyperscanStore = { get: (k) => stored.get(k), put: (k, b) => (puts++, stored.set(k, b)) };
+    const mine: MultiPattern[] = [{ source: `only${randomString(8)}`, hyperscanExact: true }];
+    const first = buildMatcher(mine, { store });
+    expect(puts).toBe(1);
+    const key = [...stored.keys()][0]!;
+    buildMatcher(mine, { store });
+    expect(puts).toBe(1); // second build: from the process's own memo, then from the store
+    stored.set(key, Buffer.from('not a database'));
+    const again = buildMatcher([...mine, { source: 'other', hyperscanExact: true }], { store }).engine;
+    expect(again).toBe('hyperscan');
+    expect(first.match(Buffer.from(`x ${mine[0]!.source} y`))).toEqual([0]);
+  });
+
+  it('reads, sniffs and matches a batch of files natively, as the JavaScript path would', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const token = `ghp_${randomString(36)}`;
+      writeFileSync(join(dir, 'clean.txt'), 'nothing here\n');
+      writeFileSync(join(dir, 'empty.txt'), '');
+      writeFileSync(join(dir, 'hit.txt'), `const t = "${token}";\n`);
+      writeFileSync(join(dir, 'binary.bin'), Buffer.concat([Buffer.from(token), Buffer.from([0, 1, 2])]));
+      writeFileSync(join(dir, 'latin1.txt'), Buffer.concat([Buffer.from([0xe9, 0x20]), Buffer.from(token)]));
+      writeFileSync(join(dir, 'large.txt'), 'a'.repeat(1000));
+      mkdirSync(join(dir, 'a-dir'));
+      symlinkSync(join(dir, 'missing'), join(dir, 'dangling'));
+      const names = ['clean.txt', 'empty.txt', 'hit.txt', 'binary.bin', 'latin1.txt', 'large.txt', 'a-dir', 'dangling'];
+      const batch = nativeDatabaseOf(hs)!.scanFiles(names.map((n) => join(dir, n)), 999, 8000);
+      expect([...batch.status]).toEqual([
+        NativeFileStatus.Clean, NativeFileStatus.Clean, NativeFileStatus.Candidates, NativeFileStatus.Binary,
+        NativeFileStatus.Candidates, NativeFileStatus.Large, NativeFileStatus.NotAFile, NativeFileStatus.Unreadable,
+      ]);
+      expect([...batch.bytes.slice(0, 3)]).toEqual([13, 0, token.length + 14]);
+      const details = new Map(batch.details.map((d) => [d[0], d.slice(1)]));
+      const [hitBytes, hitIds] = details.get(2)!;
+      expect(String(hitBytes)).toContain(token);
+      expect(hitIds).toEqual(re2.match(hitBytes as Buffer));
+      expect(details.get(4)![1]).toBeNull(); // not UTF-8: RE2 decides
+      expect(details.get(7)).toEqual(['ENOENT']);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('multi-pattern pass on RE2', () => {
+  it('answers in ascending pattern order, across the groups slow patterns get', () => {
+    const m = buildMatcher(
+      [{ source: 'zeta', hyperscanExact: false }, { source: 'a.*b', hyperscanExact: false }, { source: 'alpha', hyperscanExact: false }],
+      { engine: 're2', re2Partition: (indices) => [indices.filter((i) => i !== 1), [1]] },
+    );
+    expect(m.engine).toBe('re2');
+    expect(m.match(Buffer.from('alpha zeta ab'))).toEqual([0, 1, 2]);
+    expect(m.match(Buffer.from('nothing'))).toEqual([]);
+  });
+});
