@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMatcher, nativeDatabaseOf, type HyperscanStore, type MultiPattern } from '../src/engine/multipattern.js';
-import { nativeAddon, NativeFileStatus } from '../src/engine/native.js';
+import { nativeAddon, NativeFileStatus } from '../src/native/addon.js';
 import { compileRules } from '../src/engine/compile.js';
 import { DECODE_TRIGGER_PATTERNS } from '../src/engine/decode.js';
 import { loadRuleDir } from '../src/rules/load.js';

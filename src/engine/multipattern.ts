@@ -1,7 +1,7 @@
 import RE2 from 're2';
 import { createHash } from 'node:crypto';
 import { UserError } from '../core/errors.js';
-import { nativeAddon, type NativeAddon, type NativeDatabase } from './native.js';
+import { nativeAddon, type NativeAddon, type NativeDatabase } from '../native/addon.js';
 
 /**
  * The multi-pattern pass: which of many patterns occur in an input. Two engines answer it:

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { RuleDefinition } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
@@ -35,14 +35,19 @@ export class WorkerPool implements Scanner {
   private readonly pending = new Map<number, Pending & { slot: Slot }>();
   private nextId = 1;
   private failed: Error | undefined;
+  /** Ports on which workers not yet ready will announce it. */
+  private readonly readyPorts: MessagePort[] = [];
+  private ready = false;
   readonly capacity: number;
 
   /** `hyperscanDatabase`: the main thread's compiled database, so workers load it instead of compiling. */
   constructor(rules: RuleDefinition[], threads: number, hyperscanDatabase?: StoredDatabase) {
     const url = new URL('./scan-worker.js', import.meta.url);
-    const workerData: ScanWorkerData = { rules, ...(hyperscanDatabase ? { hyperscanDatabase } : {}) };
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(url, { workerData });
+      const { port1, port2 } = new MessageChannel();
+      this.readyPorts.push(port1);
+      const workerData: ScanWorkerData = { rules, readyPort: port2, ...(hyperscanDatabase ? { hyperscanDatabase } : {}) };
+      const worker = new Worker(url, { workerData, transferList: [port2] });
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
       worker.on('error', (e) => this.fail(e));
@@ -57,6 +62,18 @@ export class WorkerPool implements Scanner {
 
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /**
+   * At least one worker has compiled its rules (before that, tasks wait in its queue). Polled, not
+   * awaited: the caller may be in a synchronous loop in which no message event would run.
+   */
+  get started(): boolean {
+    if (!this.ready && this.readyPorts.some((p) => receiveMessageOnPort(p) !== undefined)) {
+      this.ready = true;
+      for (const p of this.readyPorts) p.close();
+    }
+    return this.ready;
   }
 
   scan(task: ScanTask): Promise<ScanResult> {
@@ -123,7 +140,8 @@ export const INLINE_BUDGET_MS = 120;
 /**
  * Scans on the calling thread until that has taken INLINE_BUDGET_MS, then starts the worker pool
  * for everything after. A small tree (a repository of a few hundred files, a pre-commit run) is
- * done before workers would have started; a large one loses nothing but the budget.
+ * done before workers would have started; a large one loses nothing: the calling thread goes on
+ * scanning while the workers load and compile (about 150 ms), and hands over once one is ready.
  */
 export class AdaptiveScanner implements Scanner {
   private pool: WorkerPool | undefined;
@@ -148,7 +166,7 @@ export class AdaptiveScanner implements Scanner {
   }
 
   scan(task: ScanTask): Promise<ScanResult> {
-    if (this.pool !== undefined) return this.pool.scan(task);
+    if (this.pool !== undefined && (this.pool.started || this.budgetMs === 0)) return this.pool.scan(task);
     const t0 = performance.now();
     let result: ScanResult;
     try {
@@ -157,7 +175,7 @@ export class AdaptiveScanner implements Scanner {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.spentMs += performance.now() - t0;
-      if (this.spentMs > this.budgetMs) this.pool = new WorkerPool(this.rules, this.threads, this.compiled.prefilter.hyperscanDatabase);
+      if (this.spentMs > this.budgetMs && this.pool === undefined) this.pool = new WorkerPool(this.rules, this.threads, this.compiled.prefilter.hyperscanDatabase);
     }
     return Promise.resolve(result);
   }

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RuleDefinition } from '../core/types.js';
 import { compileRules } from '../engine/compile.js';
 import type { StoredDatabase } from '../engine/multipattern.js';
@@ -21,6 +21,8 @@ export interface ScanWorkerData {
   rules: RuleDefinition[];
   /** The main thread's compiled Hyperscan database (see multipattern.ts). */
   hyperscanDatabase?: StoredDatabase;
+  /** Told once the rules are compiled: the worker takes up work at once from then on. */
+  readyPort?: MessagePort;
 }
 
 // Rules compile once per worker; every task after that reuses the automaton.
@@ -28,6 +30,10 @@ const data = workerData as ScanWorkerData;
 const rules = compileRules(data.rules, {
   hyperscanStore: { get: (key) => (key === data.hyperscanDatabase?.key ? data.hyperscanDatabase.bytes : undefined), put: () => undefined },
 });
+
+// read synchronously by the pool (receiveMessageOnPort): the main thread may be busy in a loop
+data.readyPort?.postMessage('ready');
+data.readyPort?.close();
 
 parentPort!.on('message', (msg: WorkerRequest) => {
   let response: WorkerResponse;

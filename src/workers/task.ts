@@ -2,7 +2,7 @@ import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import type { Hit } from '../core/types.js';
 import type { CompiledRuleSet } from '../engine/compile.js';
 import { nativeDatabaseOf } from '../engine/multipattern.js';
-import { NativeFileStatus, type NativeDatabase } from '../engine/native.js';
+import { NativeFileStatus, type NativeDatabase } from '../native/addon.js';
 import { cleanBatch } from '../sources/logs/clean.js';
 import { InputScanner, SINGLE_PASS_MAX, WINDOW_OVERLAP, WINDOW_SIZE, scanBuffer, withComposites } from '../engine/scan.js';
 

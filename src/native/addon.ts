@@ -44,9 +44,9 @@ export const NATIVE_ADDON_PATH = join(packageRoot, 'native', 'build', 'Release',
 let loaded: NativeAddon | null | undefined;
 
 /**
- * The native addon, or undefined when it was not built (no Hyperscan on the machine) or is turned
- * off with LEAKHOUND_HYPERSCAN=0. Everything it does has a pure RE2 path, so its absence only
- * costs speed.
+ * The native addon (native/: Hyperscan's multi-pattern pass and file batches), or
+ * undefined when it was not built (no Hyperscan on the machine) or is turned off with
+ * LEAKHOUND_HYPERSCAN=0. Everything it does has a JavaScript path, so its absence only costs speed.
  */
 export function nativeAddon(): NativeAddon | undefined {
   if (loaded === undefined) {
