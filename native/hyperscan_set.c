@@ -6,7 +6,8 @@
 //   version(): string
 //   compile(patterns: string[], flags: number[], ids: number[]): Buffer      serialized database
 //   new Database(serialized: Uint8Array, idLimit: number)
-//     .match(bytes: Uint8Array): number[] | null      ids found, ascending; null: input not UTF-8
+//     .match(bytes: Uint8Array, ends?: Uint32Array): number[] | null
+//         ids found, ascending (ends[k]: where ids[k] first matched); null: input not UTF-8
 //     .scanFiles(paths: string[], wholeLimit: number, sniffBytes: number): FileBatch
 //   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, UTF8 }
 #define _GNU_SOURCE
@@ -35,6 +36,7 @@ typedef struct {
   uint32_t id_limit;  // ids are below this
   uint8_t *seen;      // per id: reported in the current scan
   uint32_t *found;    // ids reported in the current scan
+  uint32_t *ends;     // per id: end offset of its first match in the current scan
   uint32_t nfound;
   uint8_t *file_buf;  // scanFiles' read buffer, reused
   size_t file_buf_size;
@@ -123,6 +125,7 @@ static void FreeMatcher(napi_env env, void *data, void *hint) {
   if (m->db) hs_free_database(m->db);
   free(m->seen);
   free(m->found);
+  free(m->ends);
   free(m->file_buf);
   free(m);
 }
@@ -162,6 +165,7 @@ static napi_value NewDatabase(napi_env env, napi_callback_info info) {
   m->id_limit = id_limit;
   m->seen = calloc(id_limit ? id_limit : 1, 1);
   m->found = calloc(id_limit ? id_limit : 1, sizeof(uint32_t));
+  m->ends = calloc(id_limit ? id_limit : 1, sizeof(uint32_t));
   if (napi_wrap(env, self, m, FreeMatcher, NULL, NULL) != napi_ok) {
     FreeMatcher(env, m, NULL);
     napi_throw_error(env, NULL, "leakhound native: napi_wrap failed");
@@ -172,11 +176,12 @@ static napi_value NewDatabase(napi_env env, napi_callback_info info) {
 
 static int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx) {
   (void)from;
-  (void)to;
   (void)flags;
   Matcher *m = ctx;
+  // matches arrive in order of their end: the first one of an id ends earliest
   if (id < m->id_limit && !m->seen[id]) {
     m->seen[id] = 1;
+    m->ends[id] = (uint32_t)to;
     m->found[m->nfound++] = id;
   }
   return 0;
@@ -262,9 +267,21 @@ static napi_value found_array(napi_env env, Matcher *m) {
   return out;
 }
 
+// Uint32Array of the first match ends of the found ids, in the order of found_array.
+static napi_value ends_array(napi_env env, Matcher *m) {
+  napi_value ab, out;
+  void *data = NULL;
+  CHECK(napi_create_arraybuffer(env, (size_t)m->nfound * sizeof(uint32_t), &data, &ab));
+  for (uint32_t i = 0; i < m->nfound; i++) ((uint32_t *)data)[i] = m->ends[m->found[i]];
+  CHECK(napi_create_typedarray(env, napi_uint32_array, m->nfound, ab, 0, &out));
+  return out;
+}
+
+// match(bytes[, ends]): ids found, ascending; with `ends` (a Uint32Array as long as the found ids
+// can be many), ends[k] is where the first match of ids[k] ends.
 static napi_value Match(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], self, out;
+  size_t argc = 2;
+  napi_value argv[2], self, out;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   Matcher *m = NULL;
   CHECK(napi_unwrap(env, self, (void **)&m));
@@ -279,6 +296,19 @@ static napi_value Match(napi_env env, napi_callback_info info) {
   if (r == 0) {
     CHECK(napi_get_null(env, &out));
     return out;
+  }
+  napi_valuetype second = napi_undefined;
+  if (argc >= 2) CHECK(napi_typeof(env, argv[1], &second));
+  if (second != napi_undefined) {
+    napi_typedarray_type type;
+    size_t n = 0, offset;
+    void *data = NULL;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, argv[1], &type, &n, &data, &ab, &offset) != napi_ok || type != napi_uint32_array || n < m->nfound) {
+      napi_throw_type_error(env, NULL, "match(bytes, ends): ends must be a Uint32Array with room for every id");
+      return NULL;
+    }
+    for (uint32_t i = 0; i < m->nfound; i++) ((uint32_t *)data)[i] = m->ends[m->found[i]];
   }
   return found_array(env, m);
 }
@@ -301,18 +331,20 @@ static ssize_t read_fully(int fd, uint8_t *buf, size_t size) {
   return (ssize_t)total;
 }
 
-static int set_detail(napi_env env, napi_value details, uint32_t *count, uint32_t index, napi_value a, napi_value b) {
+static int set_detail(napi_env env, napi_value details, uint32_t *count, uint32_t index, napi_value a, napi_value b, napi_value c) {
   napi_value entry, idx;
-  if (napi_create_array_with_length(env, b != NULL ? 3 : 2, &entry) != napi_ok || napi_create_uint32(env, index, &idx) != napi_ok) return 0;
+  if (napi_create_array_with_length(env, c != NULL ? 4 : b != NULL ? 3 : 2, &entry) != napi_ok || napi_create_uint32(env, index, &idx) != napi_ok) return 0;
   if (napi_set_element(env, entry, 0, idx) != napi_ok || napi_set_element(env, entry, 1, a) != napi_ok) return 0;
   if (b != NULL && napi_set_element(env, entry, 2, b) != napi_ok) return 0;
+  if (c != NULL && napi_set_element(env, entry, 3, c) != napi_ok) return 0;
   return napi_set_element(env, details, (*count)++, entry) == napi_ok;
 }
 
 // scanFiles(paths, wholeLimit, sniffBytes): reads each file whole (up to wholeLimit bytes), skips
 // binaries (a NUL in the first sniffBytes) and runs the database over the rest, so that a file no
 // rule can match never reaches JavaScript. Returns { status: Uint8Array, bytes: Float64Array,
-// details: [index, Buffer, ids | null][] for FILE_CANDIDATES, [index, errorCode][] for FILE_UNREADABLE }.
+// details: [index, Buffer, ids, ends] or [index, Buffer, null] (not UTF-8) for FILE_CANDIDATES,
+// [index, errorCode] for FILE_UNREADABLE }.
 static napi_value ScanFiles(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], self;
@@ -377,7 +409,7 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
       napi_value code;
       const char *name = strerrorname_np(err);
       CHECK(napi_create_string_utf8(env, name ? name : "EIO", NAPI_AUTO_LENGTH, &code));
-      if (!set_detail(env, details, &ndetails, i, code, NULL)) return NULL;
+      if (!set_detail(env, details, &ndetails, i, code, NULL, NULL)) return NULL;
       continue;
     }
     close(fd);
@@ -403,16 +435,17 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
       continue;
     }
     status[i] = FILE_CANDIDATES;
-    napi_value copy, ids;
+    napi_value copy, ids, ends = NULL;
     void *unused;
     CHECK(napi_create_buffer_copy(env, size, m->file_buf, &unused, &copy));
     if (r == 0) {
       CHECK(napi_get_null(env, &ids));
     } else {
       ids = found_array(env, m);
-      if (ids == NULL) return NULL;
+      ends = ends_array(env, m);
+      if (ids == NULL || ends == NULL) return NULL;
     }
-    if (!set_detail(env, details, &ndetails, i, copy, ids)) return NULL;
+    if (!set_detail(env, details, &ndetails, i, copy, ids, ends)) return NULL;
   }
   CHECK(napi_create_object(env, &result));
   CHECK(napi_set_named_property(env, result, "status", status_arr));

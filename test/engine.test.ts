@@ -3,7 +3,8 @@ import { randomInt } from 'node:crypto';
 import RE2 from 're2';
 import { compileRules, startsWithLiteral } from '../src/engine/compile.js';
 import { scanBuffer, WINDOW_SIZE } from '../src/engine/scan.js';
-import { factorSource, requiredFactors } from '../src/engine/literals.js';
+import { analyzeFactors, factorSource, requiredFactors } from '../src/engine/literals.js';
+import { loadRuleDir } from '../src/rules/load.js';
 import { widenRepetitions } from '../src/engine/prefilter.js';
 import { shannonEntropy } from '../src/engine/entropy.js';
 import { isPlaceholder } from '../src/engine/placeholder.js';
@@ -87,6 +88,63 @@ describe('required factors', () => {
       }
       expect(matched, p).toBeGreaterThan(0);
     }
+  });
+
+  it('no match starts before the first factor occurrence ends minus the reach: on random inputs and every rule example', () => {
+    /** Where the first occurrence of any factor ends (what Hyperscan reports), or -1. */
+    const firstFactorEnd = (fs: string[], text: Buffer): number => {
+      let min = -1;
+      for (const f of fs) {
+        const m = new RE2(f).exec(text);
+        if (m !== null) {
+          const end = m.index + (m[0] as unknown as Buffer).length;
+          if (min < 0 || end < min) min = end;
+        }
+      }
+      return min;
+    };
+    const check = (pattern: string, text: Buffer, where: string): boolean => {
+      const a = analyzeFactors(pattern);
+      if (a?.reach === undefined) return false;
+      const fs = a.factors.map(factorSource);
+      const re = new RE2(pattern, 'g');
+      let any = false;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if ((m[0] as unknown as Buffer).length === 0) re.lastIndex++;
+        const end = firstFactorEnd(fs, text);
+        expect(end, where).toBeGreaterThanOrEqual(0);
+        expect(m.index, `${where}: match at ${m.index}, first factor ends at ${end}, reach ${a.reach}`).toBeGreaterThanOrEqual(end - a.reach);
+        any = true;
+      }
+      return any;
+    };
+    const cases: [string, string[]][] = [
+      ['(?i)(?:api|tok)[_.-]?secret[0-9a-f]{4}', ['api', 'TOK', '_', 'secret', 'SeCrEt', 'a', '9', 'x', 'é']],
+      ['(foo|bar)baz[0-9]{2}', ['foo', 'bar', 'baz', '1', '2', 'x', 'ü']],
+      ['AB[0-9a-f]{3,9}Q', ['AB', '1', 'a', 'f', 'Q', 'x']],
+      ['xx(?:ab|cd)?yz+', ['xx', 'ab', 'cd', 'y', 'z', 'q']],
+      ['é(?:ab|cd)Q[0-9]{3}', ['é', 'ab', 'cd', 'Q', '1', '2', 'x']],
+    ];
+    // a factor that need not begin the match gives no reach: the search starts at 0
+    expect(analyzeFactors('(?i)(?:fa|qd)[a-z0-9_.-]{0,4}key')?.reach).toBeUndefined();
+    for (const [p, pieces] of cases) {
+      let matched = 0;
+      for (let i = 0; i < 3000; i++) {
+        const text = Buffer.from(Array.from({ length: 10 }, () => pieces[randomInt(pieces.length)]!).join(''));
+        if (check(p, text, p)) matched++;
+      }
+      expect(matched, p).toBeGreaterThan(0);
+    }
+    let withReach = 0;
+    for (const r of loadRuleDir()) {
+      if (r.composite !== undefined) continue;
+      for (const example of r.examples) {
+        // earlier text that holds a factor or not, then the example
+        const text = Buffer.from(`${randomString(randomInt(0, 40))} ${r.id} x\n${example}\n${randomString(10)}`);
+        if (check(r.pattern, text, r.id)) withReach++;
+      }
+    }
+    expect(withReach).toBeGreaterThan(300);
   });
 
   it('widens counted repetitions for the Set, outside character classes only', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
+import RE2 from 're2';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMatcher, nativeDatabaseOf, type HyperscanStore, type MultiPattern } from '../src/engine/multipattern.js';
@@ -58,6 +59,23 @@ describeNative('multi-pattern pass on Hyperscan', () => {
       expect(hs.match(buf), buf.toString()).toEqual(re2.match(buf));
     }
     expect(inputs).toBeGreaterThan(600);
+    // where each pattern first ended: a match of it ends exactly there, and none ends earlier
+    const ends = new Uint32Array(patterns.length);
+    let checked = 0;
+    for (const r of rules.slice(0, 60)) {
+      for (const text of r.examples) {
+        const buf = Buffer.from(`${randomString(20)} ${text} ${text}`);
+        const ids = hs.match(buf, ends);
+        ids.forEach((id, k) => {
+          const end = ends[k]!;
+          const endsHere = new RE2(`(?:${patterns[id]!.source})$`);
+          expect(endsHere.test(buf.subarray(0, end)), `${patterns[id]!.source} ends at ${end}`).toBe(true);
+          for (let e = 1; e < end; e++) expect(endsHere.test(buf.subarray(0, e))).toBe(false);
+          checked++;
+        });
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
     expect(found).toBeGreaterThan(inputs / 2); // the examples do select their rules
   });
 

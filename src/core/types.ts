@@ -49,6 +49,12 @@ export interface RuleDefinition {
   supersedes?: string[];
   /** Derived, not written by hand: the rule's pattern for the multi-pattern pass, when cached. */
   prefilter?: string;
+  /**
+   * Derived (cached with the prefilter): at most how many bytes lie from a match's start to the end
+   * of the factor occurrence it begins with, so the exact pattern can start searching that far
+   * before the first factor the multi-pattern pass saw. -1: matches need not begin with a factor.
+   */
+  factorReach?: number;
   /** File the rule was loaded from, for error messages. */
   file?: string;
 }

@@ -3,7 +3,7 @@ import type { RuleDefinition } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { validators } from './validators/index.js';
 import { widenRepetitions } from './prefilter.js';
-import { LITERAL_PREFILTER_START, prefilterPattern } from './literals.js';
+import { LITERAL_PREFILTER_START, factorReach, prefilterPattern } from './literals.js';
 import { DECODE_TRIGGER_PATTERNS } from './decode.js';
 import { buildMatcher, type HyperscanStore, type MultiPattern, type MultiPatternMatcher } from './multipattern.js';
 
@@ -23,6 +23,8 @@ export interface CompiledRule {
    * over the input. Several such candidates share one pass first (see scan.ts).
    */
   broad: boolean;
+  /** def.factorReach: how far before the first factor occurrence a match may start (-1: anywhere). */
+  reach: number;
   allow: RE2[];
   identity: RE2 | undefined;
   validate: ((secret: string) => boolean) | undefined;
@@ -47,6 +49,8 @@ export interface CompiledRuleSet {
    * decoding contexts (DECODE_TRIGGER_PATTERNS): which rules can match a chunk at all.
    */
   prefilter: MultiPatternMatcher;
+  /** Scratch for the pass's match ends (one per pattern), reused by every input. */
+  patternEnds: Uint32Array;
   /** Rules assembled from other rules' hits (no pattern of their own). */
   composites: RuleDefinition[];
 }
@@ -146,6 +150,8 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
       },
       secretGroup: secretGroupIndex(def.pattern),
       broad: !startsWithLiteral(def.pattern),
+      // derived with the prefilter, and cached with it
+      reach: (def.factorReach ??= factorReach(def.pattern)),
       get allow() {
         return (allow ??= def.allow.map((a) => compileRegex(a, '', `${where} allow`)));
       },
@@ -177,7 +183,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     return [indices.filter((i) => !slow.has(i)), other];
   };
   const prefilter = buildMatcher(patterns, { re2Partition, ...(options.hyperscanStore ? { store: options.hyperscanStore } : {}) });
-  return { rules, prefilter, composites, exactFilters: new Map(), exactFilterSightings: new Set() };
+  return { rules, prefilter, patternEnds: new Uint32Array(patterns.length), composites, exactFilters: new Map(), exactFilterSightings: new Set() };
 }
 
 /** The rule of a multi-pattern index (or DECODE_TRIGGER for the decoding contexts). */

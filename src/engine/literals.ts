@@ -142,18 +142,30 @@ function windowAt(seq: Seq, s: number, strict: boolean): Seq {
  * starts with a run class would keep the automaton tracking every run of that class.
  */
 function bestWindow(seq: Seq, strict = true): Seq | undefined {
-  let pick: Seq | undefined;
+  return bestWindowAt(seq, strict)?.window;
+}
+
+/** bestWindow, with the position in `seq` where the window starts. */
+function bestWindowAt(seq: Seq, strict: boolean): { window: Seq; offset: number } | undefined {
+  let pick: { window: Seq; offset: number } | undefined;
   let pickBits = -1;
   for (let s = 0; s < seq.length; s++) {
     if (!isAnchorPos(seq[s]!)) continue;
     const w = windowAt(seq, s, strict);
     const b = bits(w);
     if (b > pickBits) {
-      pick = w;
+      pick = { window: w, offset: s };
       pickBits = b;
     }
   }
   return pick;
+}
+
+/** Most UTF-8 bytes one character of a position takes. */
+function posBytes(p: Pos): number {
+  let most = 1;
+  for (const c of p) most = Math.max(most, Buffer.byteLength(c));
+  return most;
 }
 
 /** Scores already computed: `best` compares the same sets many times. */
@@ -495,6 +507,20 @@ class Parser {
 
 /** The factors one of which every match contains, or undefined when none useful can be proven. */
 export function requiredFactors(pattern: string): Seq[] | undefined {
+  return analyzeFactors(pattern)?.factors;
+}
+
+export interface FactorAnalysis {
+  factors: Seq[];
+  /**
+   * When every match begins with one of the sequences the factors were taken from: at most how
+   * many bytes lie from a match's start to the end of its factor. Any match then starts at or after
+   * (end of the first factor occurrence in the input) - reach, so the exact pattern may start there.
+   */
+  reach?: number;
+}
+
+export function analyzeFactors(pattern: string): FactorAnalysis | undefined {
   let r: Info;
   try {
     r = new Parser(pattern).parse();
@@ -509,12 +535,24 @@ export function requiredFactors(pattern: string): Seq[] | undefined {
   const strict = score(set) >= MIN_BITS;
   if (!strict && score(set, false) < MIN_BITS) return undefined;
   const windows: Seq[] = [];
+  // `best` returns one of its arguments: the set of sequences every match starts with, or not
+  const starts = set === r.exact || set === r.pre;
+  let reach = 0;
   for (const s of set) {
-    const w = bestWindow(s, strict);
+    const w = bestWindowAt(s, strict);
     if (!w) return undefined;
-    windows.push(w);
+    windows.push(w.window);
+    let bytes = 0;
+    for (let i = 0; i < w.offset + w.window.length; i++) bytes += posBytes(s[i]!);
+    reach = Math.max(reach, bytes);
   }
-  return dedupe(windows).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const factors = dedupe(windows).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  return starts ? { factors, reach } : { factors };
+}
+
+/** A rule's factor reach (see FactorAnalysis), -1 when its matches need not begin with a factor. */
+export function factorReach(pattern: string): number {
+  return analyzeFactors(pattern)?.reach ?? -1;
 }
 
 function escapeChar(c: string): string {
@@ -556,4 +594,4 @@ export function prefilterPattern(pattern: string, widened: string): string {
 }
 
 /** Changes whenever the analysis does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 4;
+export const PREFILTER_VERSION = 5;

@@ -10,8 +10,12 @@ import { nativeAddon, type NativeAddon, type NativeDatabase } from '../native/ad
  * Hyperscan is given (see `hyperscanExact`); RE2 takes the rest, and any input that is not UTF-8.
  */
 export interface MultiPatternMatcher {
-  /** Indices into the pattern list of the patterns found in `buf`, ascending. */
-  match(buf: Uint8Array): number[];
+  /**
+   * Indices into the pattern list of the patterns found in `buf`, ascending. With `ends` (room for
+   * every pattern), ends[k] is set to where the first match of the k-th found pattern ends, or
+   * to 0 when the engine does not tell (RE2).
+   */
+  match(buf: Uint8Array, ends?: Uint32Array): number[];
   readonly engine: 'hyperscan' | 're2';
   /** The serialized Hyperscan database and its store key, for other threads to load instead of compiling. */
   readonly hyperscanDatabase?: StoredDatabase;
@@ -70,8 +74,9 @@ class Re2Matcher implements MultiPatternMatcher {
     this.groups = partition.flatMap((indices) => buildRe2Groups(patterns, indices));
   }
 
-  match(buf: Uint8Array): number[] {
+  match(buf: Uint8Array, ends?: Uint32Array): number[] {
     const out: number[] = [];
+    ends?.fill(0);
     for (const g of this.groups) {
       let hits: number[];
       try {
@@ -101,12 +106,16 @@ class HyperscanMatcher implements MultiPatternMatcher {
     private readonly allOnRe2: () => Re2Matcher,
   ) {}
 
-  match(buf: Uint8Array): number[] {
-    const found = this.db.match(buf);
-    if (found === null) return (this.everything ??= this.allOnRe2()).match(buf);
+  match(buf: Uint8Array, ends?: Uint32Array): number[] {
+    const found = this.db.match(buf, ends);
+    if (found === null) return (this.everything ??= this.allOnRe2()).match(buf, ends);
     if (this.rest === undefined) return found;
     const more = this.rest.match(buf);
-    return more.length === 0 ? found : [...found, ...more].sort((a, b) => a - b);
+    if (more.length === 0) return found;
+    // ends unknown for the patterns RE2 found (0: search from the start)
+    const merged = [...found.map((id, k) => [id, ends?.[k] ?? 0] as const), ...more.map((id) => [id, 0] as const)].sort((a, b) => a[0] - b[0]);
+    merged.forEach(([, end], k) => ends !== undefined && (ends[k] = end));
+    return merged.map(([id]) => id);
   }
 
   /** The database itself, for the native file batch (src/workers/task.ts). */

@@ -4,8 +4,11 @@ import { packageRoot } from '../version.js';
 
 /** A Hyperscan database with its scratch space; one per thread. */
 export interface NativeDatabase {
-  /** Ids of the patterns found in `bytes`, ascending; null when `bytes` is not UTF-8. */
-  match(bytes: Uint8Array): number[] | null;
+  /**
+   * Ids of the patterns found in `bytes`, ascending; null when `bytes` is not UTF-8. With `ends`,
+   * ends[k] is set to where the first match of ids[k] ends.
+   */
+  match(bytes: Uint8Array, ends?: Uint32Array): number[] | null;
   /** Reads, sniffs and matches files in one native call (see FileBatch). */
   scanFiles(paths: string[], wholeLimit: number, sniffBytes: number): NativeFileBatch;
 }
@@ -18,7 +21,7 @@ export const NativeFileStatus = {
   /** details holds [index, error code]. */
   Unreadable: 2,
   NotAFile: 3,
-  /** details holds [index, bytes, ids | null (not UTF-8: match with RE2)]. */
+  /** details holds [index, bytes, ids, ends] or [index, bytes, null] (not UTF-8: match with RE2). */
   Candidates: 4,
   /** Over the whole-file limit (or a path too long for the native buffer): read in JavaScript. */
   Large: 5,
@@ -27,7 +30,7 @@ export const NativeFileStatus = {
 export interface NativeFileBatch {
   status: Uint8Array;
   bytes: Float64Array;
-  details: ([number, string] | [number, Buffer, number[] | null])[];
+  details: ([number, string] | [number, Buffer, null] | [number, Buffer, number[], Uint32Array])[];
 }
 
 export interface NativeAddon {

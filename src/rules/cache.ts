@@ -37,7 +37,12 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
   }
   const rules = loadRuleDir();
   const { prefilterFor } = await import('../engine/compile.js');
-  for (const r of rules) if (r.composite === undefined) r.prefilter ??= prefilterFor(r.pattern);
+  const { factorReach } = await import('../engine/literals.js');
+  for (const r of rules) {
+    if (r.composite !== undefined) continue;
+    r.prefilter ??= prefilterFor(r.pattern);
+    r.factorReach ??= factorReach(r.pattern);
+  }
   if (file !== undefined) {
     try {
       mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });

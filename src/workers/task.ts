@@ -87,8 +87,9 @@ function scanFilesNatively(rules: CompiledRuleSet, native: NativeDatabase, absPa
     if (found.status[k] === NativeFileStatus.Unreadable) out[k] = { status: 'unreadable', hits: [], bytes: 0, error: d[1] as string };
     else {
       const data = d[1] as Buffer;
-      const ids = d[2] ?? undefined;
-      out[k] = { status: 'ok', hits: scanBuffer(rules, data, ids), bytes: data.length };
+      // ids null: not UTF-8, the pass runs again on RE2
+      const found = d[2] === null || d[2] === undefined ? undefined : { ids: d[2], ends: d[3] as Uint32Array };
+      out[k] = { status: 'ok', hits: scanBuffer(rules, data, found), bytes: data.length };
     }
   }
   for (let k = 0; k < absPaths.length; k++) {
