@@ -119,16 +119,17 @@ describe('required factors', () => {
       return any;
     };
     const cases: [string, string[]][] = [
-      ['(?i)(?:api|tok)[_.-]?secret[0-9a-f]{4}', ['api', 'TOK', '_', 'secret', 'SeCrEt', 'a', '9', 'x', 'é']],
+      ['(?i)(?:api|tok)[_.-]?secret[0-9a-f]{4}', ['api', 'TOK', '_', 'secret', 'SeCrEt', 'a9f0', '9', 'x', 'é']],
       ['(foo|bar)baz[0-9]{2}', ['foo', 'bar', 'baz', '1', '2', 'x', 'ü']],
       ['AB[0-9a-f]{3,9}Q', ['AB', '1', 'a', 'f', 'Q', 'x']],
       ['xx(?:ab|cd)?yz+', ['xx', 'ab', 'cd', 'y', 'z', 'q']],
-      ['é(?:ab|cd)Q[0-9]{3}', ['é', 'ab', 'cd', 'Q', '1', '2', 'x']],
+      ['é(?:ab|cd)Q[0-9]{3}', ['é', 'ab', 'cd', 'Q', '123', 'x']],
     ];
     // a factor that need not begin the match gives no reach: the search starts at 0
     expect(analyzeFactors('(?i)(?:fa|qd)[a-z0-9_.-]{0,4}key')?.reach).toBeUndefined();
     for (const [p, pieces] of cases) {
       let matched = 0;
+      // pieces chosen so that each pattern matches in dozens of the 3,000 texts (expected)
       for (let i = 0; i < 3000; i++) {
         const text = Buffer.from(Array.from({ length: 10 }, () => pieces[randomInt(pieces.length)]!).join(''));
         if (check(p, text, p)) matched++;

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { UserError } from '../../core/errors.js';
 import { IGNORE_FILES, IgnoreStack } from './ignore-stack.js';
@@ -108,8 +108,10 @@ export function* walkFiles(
       };
       entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
       const subdirs: typeof stack = [];
+      // the directory's path is already normal (a real path): joining needs no normalizing per entry
+      const prefix = dir.abs.endsWith(sep) ? dir.abs : dir.abs + sep;
       for (const ent of entries) {
-        const abs = join(dir.abs, ent.name);
+        const abs = prefix + ent.name;
         const rel = dir.rel === '' ? ent.name : `${dir.rel}/${ent.name}`;
         if (ent.isSymbolicLink()) {
           counters.skippedSymlinks++;
