@@ -8,7 +8,7 @@
 //   new Database(serialized: Uint8Array, idLimit: number)
 //     .match(bytes: Uint8Array, ends?: Uint32Array): number[] | null
 //         ids found, ascending (ends[k]: where ids[k] first matched); null: input not UTF-8
-//     .scanFiles(paths: string[], wholeLimit: number, sniffBytes: number): FileBatch
+//     .scanFiles(paths: string[], wholeLimit: number, sniffBytes: number, slab?: Uint8Array): FileBatch
 //   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, UTF8 }
 #define _GNU_SOURCE
 #include <errno.h>
@@ -340,14 +340,15 @@ static int set_detail(napi_env env, napi_value details, uint32_t *count, uint32_
   return napi_set_element(env, details, (*count)++, entry) == napi_ok;
 }
 
-// scanFiles(paths, wholeLimit, sniffBytes): reads each file whole (up to wholeLimit bytes), skips
+// scanFiles(paths, wholeLimit, sniffBytes[, slab]): reads each file whole (up to wholeLimit bytes), skips
 // binaries (a NUL in the first sniffBytes) and runs the database over the rest, so that a file no
 // rule can match never reaches JavaScript. Returns { status: Uint8Array, bytes: Float64Array,
-// details: [index, Buffer, ids, ends] or [index, Buffer, null] (not UTF-8) for FILE_CANDIDATES,
+// details: [index, bytes, ids, ends] or [index, bytes, null] (not UTF-8) for FILE_CANDIDATES, where
+// bytes is the offset of the file in the slab (its length is in `bytes`) or a Buffer of its own,
 // [index, errorCode] for FILE_UNREADABLE }.
 static napi_value ScanFiles(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], self;
+  size_t argc = 4;
+  napi_value argv[4], self;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   Matcher *m = NULL;
   CHECK(napi_unwrap(env, self, (void **)&m));
@@ -358,6 +359,16 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t want = (size_t)whole_limit + 1;  // one byte more tells a file over the limit
+  // Files are read into the caller's slab where it has room, and a candidate file's bytes stay
+  // there (its detail names the offset): no copy and no allocation per file.
+  uint8_t *slab = NULL;
+  size_t slab_len = 0, slab_off = 0;
+  napi_valuetype slab_type = napi_undefined;
+  if (argc >= 4) CHECK(napi_typeof(env, argv[3], &slab_type));
+  if (slab_type != napi_undefined && !get_bytes(env, argv[3], &slab, &slab_len)) {
+    napi_throw_type_error(env, NULL, "scanFiles: the slab must be a Uint8Array");
+    return NULL;
+  }
   if (m->file_buf_size < want) {
     free(m->file_buf);
     m->file_buf = malloc(want);
@@ -394,7 +405,8 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     int err = 0;
     if (fd < 0) err = errno;
-    ssize_t got = fd < 0 ? -1 : read_fully(fd, m->file_buf, want);
+    uint8_t *buf = slab != NULL && slab_len - slab_off >= want ? slab + slab_off : m->file_buf;
+    ssize_t got = fd < 0 ? -1 : read_fully(fd, buf, want);
     if (fd >= 0 && got < 0) {
       err = errno;
       struct stat st;
@@ -423,21 +435,26 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
       status[i] = FILE_CLEAN;
       continue;
     }
-    if (memchr(m->file_buf, 0, size < sniff ? size : sniff) != NULL) {
+    if (memchr(buf, 0, size < sniff ? size : sniff) != NULL) {
       status[i] = FILE_BINARY;
       sizes[i] = 0;
       continue;
     }
-    int r = scan_bytes(env, m, m->file_buf, size);
+    int r = scan_bytes(env, m, buf, size);
     if (r < 0) return NULL;
     if (r == 1 && m->nfound == 0) {
       status[i] = FILE_CLEAN;
       continue;
     }
     status[i] = FILE_CANDIDATES;
-    napi_value copy, ids, ends = NULL;
-    void *unused;
-    CHECK(napi_create_buffer_copy(env, size, m->file_buf, &unused, &copy));
+    napi_value bytes, ids, ends = NULL;
+    if (buf == m->file_buf) {
+      void *unused;
+      CHECK(napi_create_buffer_copy(env, size, buf, &unused, &bytes));
+    } else {
+      CHECK(napi_create_double(env, (double)slab_off, &bytes));
+      slab_off += size;
+    }
     if (r == 0) {
       CHECK(napi_get_null(env, &ids));
     } else {
@@ -445,7 +462,7 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
       ends = ends_array(env, m);
       if (ids == NULL || ends == NULL) return NULL;
     }
-    if (!set_detail(env, details, &ndetails, i, copy, ids, ends)) return NULL;
+    if (!set_detail(env, details, &ndetails, i, bytes, ids, ends)) return NULL;
   }
   CHECK(napi_create_object(env, &result));
   CHECK(napi_set_named_property(env, result, "status", status_arr));

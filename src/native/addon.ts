@@ -9,8 +9,11 @@ export interface NativeDatabase {
    * ends[k] is set to where the first match of ids[k] ends.
    */
   match(bytes: Uint8Array, ends?: Uint32Array): number[] | null;
-  /** Reads, sniffs and matches files in one native call (see FileBatch). */
-  scanFiles(paths: string[], wholeLimit: number, sniffBytes: number): NativeFileBatch;
+  /**
+   * Reads, sniffs and matches files in one native call (see NativeFileBatch). Files are read into
+   * `slab` while it has room; a candidate's bytes then stay there until the next call.
+   */
+  scanFiles(paths: string[], wholeLimit: number, sniffBytes: number, slab?: Uint8Array): NativeFileBatch;
 }
 
 /** Outcome of one file in a native batch; numbered as in native/hyperscan_set.c. */
@@ -21,7 +24,10 @@ export const NativeFileStatus = {
   /** details holds [index, error code]. */
   Unreadable: 2,
   NotAFile: 3,
-  /** details holds [index, bytes, ids, ends] or [index, bytes, null] (not UTF-8: match with RE2). */
+  /**
+   * details holds [index, bytes, ids, ends] or [index, bytes, null] (not UTF-8: match with RE2);
+   * bytes is the file's offset in the slab (its length: `bytes[index]`) or a Buffer of its own.
+   */
   Candidates: 4,
   /** Over the whole-file limit (or a path too long for the native buffer): read in JavaScript. */
   Large: 5,
@@ -30,7 +36,7 @@ export const NativeFileStatus = {
 export interface NativeFileBatch {
   status: Uint8Array;
   bytes: Float64Array;
-  details: ([number, string] | [number, Buffer, null] | [number, Buffer, number[], Uint32Array])[];
+  details: ([number, string] | [number, Buffer | number, null] | [number, Buffer | number, number[], Uint32Array])[];
 }
 
 export interface NativeAddon {

@@ -75,18 +75,26 @@ export function runTask(rules: CompiledRuleSet, task: ScanTask): ScanResult {
 const smallFileBuffer = Buffer.allocUnsafeSlow(SINGLE_PASS_MAX + 1);
 
 /**
+ * Where a native batch reads its files, reused (hits copy what they keep): candidate files stay
+ * there instead of each being copied into a buffer of its own. Room for a full batch of small files;
+ * when it runs out, files get buffers of their own.
+ */
+const BATCH_SLAB_BYTES = 32 * (SINGLE_PASS_MAX + 1);
+let batchSlab: Buffer | undefined;
+
+/**
  * Small files read, sniffed and run through the multi-pattern pass in one native call: most files
  * of a tree no rule can match, and they never reach JavaScript. The others come back with their
  * bytes and the patterns found; large files take the windowed path below.
  */
 function scanFilesNatively(rules: CompiledRuleSet, native: NativeDatabase, absPaths: string[]): ScanResult[] {
-  const found = native.scanFiles(absPaths, SINGLE_PASS_MAX, SNIFF_BYTES);
+  const batch = native.scanFiles(absPaths, SINGLE_PASS_MAX, SNIFF_BYTES, (batchSlab ??= Buffer.allocUnsafeSlow(BATCH_SLAB_BYTES)));
   const out = new Array<ScanResult>(absPaths.length);
-  for (const d of found.details) {
+  for (const d of batch.details) {
     const k = d[0];
-    if (found.status[k] === NativeFileStatus.Unreadable) out[k] = { status: 'unreadable', hits: [], bytes: 0, error: d[1] as string };
+    if (batch.status[k] === NativeFileStatus.Unreadable) out[k] = { status: 'unreadable', hits: [], bytes: 0, error: d[1] as string };
     else {
-      const data = d[1] as Buffer;
+      const data = typeof d[1] === 'number' ? batchSlab!.subarray(d[1], d[1] + batch.bytes[k]!) : (d[1] as Buffer);
       // ids null: not UTF-8, the pass runs again on RE2
       const found = d[2] === null || d[2] === undefined ? undefined : { ids: d[2], ends: d[3] as Uint32Array };
       out[k] = { status: 'ok', hits: scanBuffer(rules, data, found), bytes: data.length };
@@ -94,9 +102,9 @@ function scanFilesNatively(rules: CompiledRuleSet, native: NativeDatabase, absPa
   }
   for (let k = 0; k < absPaths.length; k++) {
     if (out[k] !== undefined) continue;
-    switch (found.status[k]) {
+    switch (batch.status[k]) {
       case NativeFileStatus.Clean:
-        out[k] = { status: 'ok', hits: [], bytes: found.bytes[k]! };
+        out[k] = { status: 'ok', hits: [], bytes: batch.bytes[k]! };
         break;
       case NativeFileStatus.Binary:
         out[k] = { status: 'binary', hits: [], bytes: 0 };
