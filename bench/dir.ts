@@ -47,6 +47,7 @@ export async function benchDir(workDir: string): Promise<BenchResult[]> {
     const byId = new Map(rules.map((r) => [r.id, r]));
     // ripgrep runs line by line: a multi-line pattern would need -U, which is a different (slower) mode
     const patterns = REFERENCE_RULES.map((id) => byId.get(id)?.pattern).filter((p): p is string => p !== undefined && !p.includes('\\n'));
+    rawReadSeconds(corpus.dir); // warm again: the VM pages out cache left untouched for a while
     const rg = timeCommand('rg', ['-j', '2', '--hidden', '--no-ignore', '-c', '--no-messages', ...patterns.flatMap((p) => ['-e', `(?:${p.replace(/\(\?P?<[A-Za-z_]+>/g, '(')})`]), corpus.dir], { repeat: 3 });
     results.push({
       name: `dir vs ripgrep (rg -j2, ${patterns.length} rule patterns)`,
