@@ -33,7 +33,7 @@ export function withScanFlags<T>(y: Argv<T>) {
     .option('show-secrets', { type: 'boolean', default: false, describe: 'Show secrets in text/JSON output (never in SARIF)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line, warnings or summary on stderr' })
     .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakhound.yaml at the scan root)' })
-    .option('threads', { alias: 't', type: 'number', describe: 'Worker threads (default: available cores)' })
+    .option('threads', { alias: 't', type: 'number', describe: 'Scanning threads, the main thread included (default: available cores)' })
     .option('baseline', { type: 'string', describe: 'An earlier JSON report: its findings are known and neither reported nor failing' })
     .option('ignore-file', { type: 'string', describe: `Fingerprints to ignore, one per line (default: .leakhound-fingerprints at the scan root)` })
     .option('state', { type: 'string', describe: 'Record findings and queue rotation triggers in this store (default with a triggers config: .leakhound/state.db)' })

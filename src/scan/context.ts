@@ -179,11 +179,13 @@ export async function scanItems(ctx: ScanContext, items: AsyncIterable<SourceIte
   };
   const limit = ctx.scanner.capacity - 1;
   if (Symbol.iterator in items) {
-    // a synchronous source (the directory walk) waits only when the workers are full
+    // a synchronous source (the directory walk) waits only when the workers are full, and lets the
+    // workers' results in when this thread has been scanning too
     for (const item of items) {
       if (failure !== undefined) break;
       accept(item);
       if (inFlight > limit) await room(limit);
+      else if (ctx.scanner.needsEventLoop?.()) await new Promise<void>((r) => setImmediate(r));
     }
   } else {
     for await (const item of items) {
