@@ -117,6 +117,8 @@ export interface CompileOptions {
   eager?: (def: RuleDefinition) => boolean;
   /** Compiled Hyperscan databases kept between runs or handed over from another thread. */
   hyperscanStore?: HyperscanStore;
+  /** 're2': the multi-pattern pass on RE2 even when Hyperscan is built (tests compare the two). */
+  engine?: 'auto' | 're2';
 }
 
 export function compileRules(all: RuleDefinition[], options: CompileOptions = {}): CompiledRuleSet {
@@ -182,7 +184,11 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     const slow = new Set(other);
     return [indices.filter((i) => !slow.has(i)), other];
   };
-  const prefilter = buildMatcher(patterns, { re2Partition, ...(options.hyperscanStore ? { store: options.hyperscanStore } : {}) });
+  const prefilter = buildMatcher(patterns, {
+    re2Partition,
+    ...(options.hyperscanStore ? { store: options.hyperscanStore } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
   return { rules, prefilter, patternEnds: new Uint32Array(patterns.length), composites, exactFilters: new Map(), exactFilterSightings: new Set() };
 }
 
