@@ -33,7 +33,6 @@ export interface CompiledRule {
 /** A `ruleIndex` entry that is no rule: the input has a context worth decoding (see decode.ts). */
 export const DECODE_TRIGGER = -1;
 
-
 export interface CompiledRuleSet {
   rules: CompiledRule[];
   /**
