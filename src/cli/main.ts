@@ -58,7 +58,19 @@ async function main(): Promise<void> {
       throw err ?? new UserError(msg.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ') || 'invalid arguments');
     })
     .exitProcess(false);
+  skipHelpCache(cli);
   await cli.parseAsync();
+}
+
+/**
+ * yargs lays out the whole help text whenever a command starts, in case a later failure wants to
+ * print it (about 25 ms on the main thread before a scan gets going). Our `fail` handler never
+ * prints help, so that layout is skipped (yargs 18's internal usage object; `--help` is unaffected).
+ */
+function skipHelpCache(cli: object): void {
+  const internal = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 process.on('unhandledRejection', die);
