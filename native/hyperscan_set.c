@@ -42,6 +42,28 @@ typedef struct {
   size_t file_buf_size;
 } Matcher;
 
+// The errno's name (ENOENT, EACCES...), as Node reports it in `code`.
+static const char *errno_name(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name != NULL) return name;
+#endif
+  switch (err) {
+    case ENOENT: return "ENOENT";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EISDIR: return "EISDIR";
+    case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOTDIR: return "ENOTDIR";
+    case ENOMEM: return "ENOMEM";
+    case EAGAIN: return "EAGAIN";
+    default: return "EIO";
+  }
+}
+
 static napi_value throw_hs(napi_env env, const char *what, hs_error_t err) {
   char msg[160];
   snprintf(msg, sizeof msg, "hyperscan: %s failed (error %d)", what, (int)err);
@@ -419,8 +441,7 @@ static napi_value ScanFiles(napi_env env, napi_callback_info info) {
     if (got < 0) {
       if (fd >= 0) close(fd);
       napi_value code;
-      const char *name = strerrorname_np(err);
-      CHECK(napi_create_string_utf8(env, name ? name : "EIO", NAPI_AUTO_LENGTH, &code));
+      CHECK(napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code));
       if (!set_detail(env, details, &ndetails, i, code, NULL, NULL)) return NULL;
       continue;
     }

@@ -44,17 +44,22 @@ if pkg-config --exists libhs 2>/dev/null; then
   else
     echo "leakhound native addon (Hyperscan $hs_version): building"
     log=$(mktemp)
-    if ! (cd native && npx --no-install node-gyp rebuild --release -j max) >"$log" 2>&1; then
-      tail -40 "$log" >&2
-      echo "leakhound native addon: build failed (full log: $log)" >&2
-      exit 1
+    if (cd native && npx --no-install node-gyp rebuild --release -j max) >"$log" 2>&1; then
+      rm -f "$log"
+      mkdir -p "$dir" && cp native/build/Release/leakhound_native.node "$dir/"
+    else
+      # optional: the scanner runs on RE2 without it (CI requires it through its tests)
+      tail -20 "$log" >&2
+      echo "leakhound native addon: build failed, scanning will use RE2 only (full log: $log)" >&2
+      rm -rf native/build
     fi
-    rm -f "$log"
-    mkdir -p "$dir" && cp native/build/Release/leakhound_native.node "$dir/"
   fi
-  node -e "require('./native/build/Release/leakhound_native.node').version()" >/dev/null
+  if [ -f native/build/Release/leakhound_native.node ] && ! node -e "require('./native/build/Release/leakhound_native.node').version()" >/dev/null 2>&1; then
+    echo "leakhound native addon: built but does not load (libhs missing at run time?), scanning will use RE2 only" >&2
+    rm -rf native/build
+  fi
 else
-  echo "Hyperscan not found (apt-get install libhyperscan-dev): the multi-pattern pass runs on RE2, about half as fast"
+  echo "Hyperscan not found (apt-get install libhyperscan-dev): the multi-pattern pass runs on RE2 (a working-tree scan about 1.4x slower)"
 fi
 chmod u+x node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool 2>/dev/null || true
 node -e "require('re2'); new (require('better-sqlite3'))(':memory:').close()"
