@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import RE2 from 're2';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMatcher, nativeDatabaseOf, type HyperscanStore, type MultiPattern } from '../src/engine/multipattern.js';
 import { nativeAddon, NativeFileStatus } from '../src/native/addon.js';
 import { compileRules } from '../src/engine/compile.js';
 import { DECODE_TRIGGER_PATTERNS } from '../src/engine/decode.js';
 import { loadRuleDir } from '../src/rules/load.js';
+import { hyperscanDiskStore } from '../src/rules/cache.js';
 import { randomString } from './helpers/secrets.js';
 import { tempDir } from './helpers/cli.js';
 
@@ -143,6 +144,33 @@ describeNative('multi-pattern pass on Hyperscan', () => {
       expect(details.get(4)![1]).toBeNull(); // not UTF-8: RE2 decides
       expect(details.get(7)).toEqual(['ENOENT']);
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('compiled databases on disk', () => {
+  it('are kept in the cache directory, the newest eight, and anything unreadable is a miss', () => {
+    const { dir, cleanup } = tempDir();
+    const before = process.env['XDG_CACHE_HOME'];
+    process.env['XDG_CACHE_HOME'] = dir;
+    try {
+      const store = hyperscanDiskStore();
+      expect(store.get('0'.repeat(32))).toBeUndefined();
+      const keys = Array.from({ length: 10 }, (_, i) => i.toString(16).padStart(32, '0'));
+      keys.forEach((k, i) => {
+        store.put(k, Buffer.from(`database ${i}`));
+        // distinct modification times, oldest first
+        utimesSync(join(dir, 'leakhound', `hyperscan-${k}.db`), 1_000_000 + i, 1_000_000 + i);
+      });
+      store.put(keys[9]!, Buffer.from('database 9'));
+      const kept = readdirSync(join(dir, 'leakhound')).sort();
+      expect(kept).toHaveLength(8);
+      expect(kept).not.toContain(`hyperscan-${keys[0]}.db`);
+      expect(String(store.get(keys[9]!))).toBe('database 9');
+    } finally {
+      if (before === undefined) delete process.env['XDG_CACHE_HOME'];
+      else process.env['XDG_CACHE_HOME'] = before;
       cleanup();
     }
   });

@@ -72,8 +72,9 @@ const HYPERSCAN_CACHE_KEEP = 8;
  * the oldest beyond HYPERSCAN_CACHE_KEEP are removed. Any problem means compiling; nothing is fatal.
  */
 export function hyperscanDiskStore(): HyperscanStore {
-  const dir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'leakhound');
-  const file = (key: string): string => join(dir, `hyperscan-${key}.db`);
+  // resolved on use, inside the try: a home directory that cannot be found only means compiling
+  const dir = (): string => join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'leakhound');
+  const file = (key: string): string => join(dir(), `hyperscan-${key}.db`);
   return {
     get(key) {
       try {
@@ -84,15 +85,15 @@ export function hyperscanDiskStore(): HyperscanStore {
     },
     put(key, bytes) {
       try {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        mkdirSync(dir(), { recursive: true, mode: 0o700 });
         const tmp = `${file(key)}.${process.pid}.tmp`;
         writeFileSync(tmp, bytes);
         renameSync(tmp, file(key));
-        const stored = readdirSync(dir)
+        const stored = readdirSync(dir())
           .filter((f) => /^hyperscan-[0-9a-f]{32}\.db$/.test(f))
-          .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+          .map((f) => ({ f, t: statSync(join(dir(), f)).mtimeMs }))
           .sort((a, b) => b.t - a.t);
-        for (const { f } of stored.slice(HYPERSCAN_CACHE_KEEP)) rmSync(join(dir, f), { force: true });
+        for (const { f } of stored.slice(HYPERSCAN_CACHE_KEEP)) rmSync(join(dir(), f), { force: true });
       } catch {
         /* read-only home: compile every time */
       }
