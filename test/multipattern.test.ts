@@ -9,6 +9,7 @@ import { compileRules } from '../src/engine/compile.js';
 import { DECODE_TRIGGER_PATTERNS } from '../src/engine/decode.js';
 import { loadRuleDir } from '../src/rules/load.js';
 import { hyperscanDiskStore } from '../src/rules/cache.js';
+import { cleanBatchJs } from '../src/sources/logs/clean.js';
 import { randomString } from './helpers/secrets.js';
 import { tempDir } from './helpers/cli.js';
 
@@ -145,6 +146,27 @@ describeNative('multi-pattern pass on Hyperscan', () => {
       expect(details.get(7)).toEqual(['ENOENT']);
     } finally {
       cleanup();
+    }
+  });
+});
+
+describeNative('build-log cleaner, native', () => {
+  const pieces = [
+    '2024-05-01T12:00:00.1234567Z ', '2024-05-01T12:00:00Z ', '2024-05-01T12:00:00.123456Z 01O ', '2024-05-01T12:00:00.123456Z 0aE+ ',
+    '2024-05-01T12:00:00.12', '\ufeff', '\x1b[32m', '\x1b[0K', '\x1b]0;title\x07', '\x1b]8;;x\x1b\\', '\x1b', '\x1b[', '\r', '\r\n', '\n',
+    '\0', 'token=', 'ghp_', 'é', 'x', ' ', '1234-', '9', 'Z ', '00O ',
+  ];
+  it('gives the same bytes as the JavaScript cleaner, batch by batch', () => {
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: randomInt(0, 40) }, () => pieces[randomInt(pieces.length)]!).join('');
+      const raw = Buffer.from(text);
+      for (const mid of [false, true]) {
+        const a = cleanBatchJs(raw, mid);
+        const b = nativeAddon()!.cleanLogBatch(raw, mid);
+        expect(b.equals(a), JSON.stringify(text)).toBe(true);
+        // owned and exact: it crosses threads by transfer
+        expect(b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).toBe(true);
+      }
     }
   });
 });

@@ -41,6 +41,8 @@ export interface NativeFileBatch {
 
 export interface NativeAddon {
   version(): string;
+  /** cleanBatch of src/sources/logs/clean.ts, natively (the same bytes out). */
+  cleanLogBatch(raw: Uint8Array, startsMidLine: boolean): Buffer;
   /** Serialized database; throws with `expression` (position in `patterns`) when one does not compile. */
   compile(patterns: string[], flags: number[], ids: number[]): Buffer;
   Database: new (serialized: Uint8Array, idLimit: number) => NativeDatabase;
@@ -53,7 +55,7 @@ export const NATIVE_ADDON_PATH = join(packageRoot, 'native', 'build', 'Release',
 let loaded: NativeAddon | null | undefined;
 
 /**
- * The native addon (native/: Hyperscan's multi-pattern pass and file batches), or
+ * The native addon (native/: Hyperscan's multi-pattern pass, file batches, the build-log cleaner), or
  * undefined when it was not built (no Hyperscan on the machine) or is turned off with
  * LEAKHOUND_HYPERSCAN=0. Everything it does has a JavaScript path, so its absence only costs speed.
  */

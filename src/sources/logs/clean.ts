@@ -8,6 +8,7 @@
  */
 
 import { ownedCopy } from '../archive/stream.js';
+import { nativeAddon } from '../../native/addon.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -96,10 +97,19 @@ export function cleanLine(b: Uint8Array, s: number, e: number, atLineStart: bool
 
 /**
  * Cleans a batch of whole lines (the first may be the middle of a long line: `startsMidLine`).
- * Lines needing no change are copied in runs; NUL bytes become spaces so a stray NUL does not
- * make the batch look binary.
+ * Natively when the addon is built: cleaning took a third of the workers' time on a 500 MB Actions
+ * log (every line has a timestamp). Same bytes either way (a test compares them).
  */
 export function cleanBatch(raw: Buffer, startsMidLine: boolean): Buffer {
+  const addon = nativeAddon();
+  return addon !== undefined ? addon.cleanLogBatch(raw, startsMidLine) : cleanBatchJs(raw, startsMidLine);
+}
+
+/**
+ * cleanBatch in JavaScript. Lines needing no change are copied in runs; NUL bytes become spaces so
+ * a stray NUL does not make the batch look binary.
+ */
+export function cleanBatchJs(raw: Buffer, startsMidLine: boolean): Buffer {
   const out = Buffer.allocUnsafeSlow(raw.length);
   let o = 0;
   let run = 0;
