@@ -267,6 +267,24 @@ describe('leakhound dir: reports', () => {
   });
 });
 
+describe('leakhound: commands load only when they run', () => {
+  it('still lists every command in --help, shows one command\'s help, suggests on a typo', () => {
+    const all = runCli(['--help']);
+    expect(all.code).toBe(0);
+    for (const c of ['dir', 'git', 'image', 'logs', 'baseline', 'rules', 'triggers', 'audit', 'install-hook', 'action']) expect(all.stdout).toContain(`leakhound ${c}`);
+    const dir = runCli(['dir', '--help']);
+    expect(dir.code).toBe(0);
+    expect(dir.stdout).toContain('--threads');
+    expect(dir.stdout).toContain('the main thread included');
+    const typo = runCli(['dri', '.']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('leakhound: error: Did you mean dir?\n');
+    const bad = runCli(['dir', '--no-such-flag']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^leakhound: error: Unknown argument/);
+  });
+});
+
 describe('leakhound dir: progress', () => {
   it('draws a progress line on a terminal, not with --quiet, not in CI', () => {
     const { dir, cleanup: c } = tempDir();
