@@ -90,6 +90,18 @@ describeNative('multi-pattern pass on Hyperscan', () => {
     expect(ids).toEqual(re2.match(latin1));
   });
 
+  it('reads a non-ASCII character of a factor as one character, as RE2 does', () => {
+    // factorSource writes non-ASCII characters as \x{...}: a code point in both engines' UTF-8 mode
+    const mine: MultiPattern[] = [{ source: 'caf\\x{e9}[0-9]', hyperscanExact: true }, { source: '[\\x{e9}\\x{fc}]x', hyperscanExact: true }];
+    const a = buildMatcher(mine);
+    const b = buildMatcher(mine, { engine: 're2' });
+    expect(a.engine).toBe('hyperscan');
+    for (const text of ['café1', 'cafe1', 'café', 'üx', 'éx', 'ex', 'caf\u00c3\u00a91']) {
+      expect(a.match(Buffer.from(text)), text).toEqual(b.match(Buffer.from(text)));
+    }
+    expect(a.match(Buffer.from('café1 üx'))).toEqual([0, 1]);
+  });
+
   it('moves a pattern Hyperscan refuses to RE2 and keeps the others on Hyperscan', () => {
     // an empty-matching pattern compiles in RE2 but not in Hyperscan
     const m = buildMatcher([
