@@ -3,7 +3,7 @@ import type { RuleDefinition } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { validators } from './validators/index.js';
 import { widenRepetitions } from './prefilter.js';
-import { LITERAL_PREFILTER_START, factorReach, prefilterPattern } from './literals.js';
+import { LITERAL_PREFILTER_START, prefilterAndReach } from './literals.js';
 import { DECODE_TRIGGER_PATTERNS } from './decode.js';
 import { buildMatcher, type HyperscanStore, type MultiPattern, type MultiPatternMatcher } from './multipattern.js';
 
@@ -106,9 +106,18 @@ function isLiteralPrefilter(p: string): boolean {
   return p.startsWith(LITERAL_PREFILTER_START);
 }
 
-/** The pattern a rule contributes to the multi-pattern pass (see literals.ts). */
-export function prefilterFor(pattern: string): string {
-  return prefilterPattern(pattern, widenRepetitions(pattern));
+/**
+ * Fills in what the factor analysis derives from a rule's pattern (literals.ts), when missing: its
+ * pattern for the multi-pattern pass and its factor reach. Kept on the definition: the rules cache
+ * and the workers receive them and skip the analysis.
+ */
+export function deriveFactors(def: RuleDefinition): { prefilter: string; reach: number } {
+  if (def.prefilter === undefined || def.factorReach === undefined) {
+    const { prefilter, reach } = prefilterAndReach(def.pattern, widenRepetitions(def.pattern));
+    def.prefilter ??= prefilter;
+    def.factorReach ??= reach;
+  }
+  return { prefilter: def.prefilter, reach: def.factorReach };
 }
 
 export interface CompileOptions {
@@ -129,6 +138,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     if (missing.length > 0) throw new UserError(`${c.file ?? 'rule'}: ${c.id}: composite part rule(s) not loaded: ${missing.join(', ')}`);
   }
   const rules: CompiledRule[] = defs.map((def) => {
+    const { reach } = deriveFactors(def);
     const where = `${def.file ?? 'rule'}: ${def.id}`;
     const validate = def.validate === undefined ? undefined : validators[def.validate];
     if (def.validate !== undefined && validate === undefined) {
@@ -151,8 +161,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
       },
       secretGroup: secretGroupIndex(def.pattern),
       broad: !startsWithLiteral(def.pattern),
-      // derived with the prefilter, and cached with it
-      reach: (def.factorReach ??= factorReach(def.pattern)),
+      reach,
       get allow() {
         return (allow ??= def.allow.map((a) => compileRegex(a, '', `${where} allow`)));
       },
@@ -165,8 +174,7 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     if (options.eager?.(def)) void [rule.regex, rule.locator, rule.allow, rule.identity];
     return rule;
   });
-  // kept on the definition: workers and the rules cache receive it and skip the analysis
-  const widened = rules.map((r) => (r.def.prefilter ??= prefilterFor(r.def.pattern)));
+  const widened = rules.map((r) => deriveFactors(r.def).prefilter);
   const patterns: MultiPattern[] = [
     // factors are explicit classes, matched alike by both engines; a widened pattern stays on RE2
     ...widened.map((source) => ({ source, hyperscanExact: isLiteralPrefilter(source) })),

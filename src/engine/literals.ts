@@ -550,11 +550,6 @@ export function analyzeFactors(pattern: string): FactorAnalysis | undefined {
   return starts ? { factors, reach } : { factors };
 }
 
-/** A rule's factor reach (see FactorAnalysis), -1 when its matches need not begin with a factor. */
-export function factorReach(pattern: string): number {
-  return analyzeFactors(pattern)?.reach ?? -1;
-}
-
 function escapeChar(c: string): string {
   if (/[A-Za-z0-9_]/.test(c)) return c;
   const cp = c.codePointAt(0)!;
@@ -586,11 +581,15 @@ function classBody(p: Pos): string {
 /** How a factor prefilter pattern starts (a widened pattern never does). */
 export const LITERAL_PREFILTER_START = '(?-i:';
 
-/** The Set pattern for a rule: its required factors; else the widened pattern. */
-export function prefilterPattern(pattern: string, widened: string): string {
-  const factors = requiredFactors(pattern);
-  if (!factors) return widened;
-  return `${LITERAL_PREFILTER_START}${factors.map(factorSource).join('|')})`;
+/**
+ * From one analysis of a rule's pattern: its pattern for the multi-pattern pass (its required
+ * factors, else the widened pattern) and its factor reach (see FactorAnalysis; -1 when its matches
+ * need not begin with a factor).
+ */
+export function prefilterAndReach(pattern: string, widened: string): { prefilter: string; reach: number } {
+  const a = analyzeFactors(pattern);
+  if (!a) return { prefilter: widened, reach: -1 };
+  return { prefilter: `${LITERAL_PREFILTER_START}${a.factors.map(factorSource).join('|')})`, reach: a.reach ?? -1 };
 }
 
 /** Changes whenever the analysis does: cached prefilters from another version are recomputed. */

@@ -36,13 +36,8 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     /* no cache yet, or unreadable: parse */
   }
   const rules = loadRuleDir();
-  const { prefilterFor } = await import('../engine/compile.js');
-  const { factorReach } = await import('../engine/literals.js');
-  for (const r of rules) {
-    if (r.composite !== undefined) continue;
-    r.prefilter ??= prefilterFor(r.pattern);
-    r.factorReach ??= factorReach(r.pattern);
-  }
+  const { deriveFactors } = await import('../engine/compile.js');
+  for (const r of rules) if (r.composite === undefined) deriveFactors(r);
   if (file !== undefined) {
     try {
       mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
