@@ -30,6 +30,25 @@ const write = (name: string, data: Buffer): string => {
   writeFileSync(p, data);
   return p;
 };
+/** A gzip layer written as it is produced (layers too large to build in memory), and its end. */
+const gzipLayerFile = (name: string): { path: string; gz: ReturnType<typeof createGzip>; done: Promise<unknown> } => {
+  const path = join(dir, name);
+  const gz = createGzip({ level: 1 });
+  const done = new Promise((res, rej) => gz.pipe(createWriteStream(path)).on('finish', res).on('error', rej));
+  return { path, gz, done };
+};
+/** A docker save tar of one image whose only layer is the gzip layer file at `layerPath`. */
+const writeImageAroundLayer = (name: string, layerPath: string, repoTag: string): string => {
+  const img = buildImage({ layers: [{ files: [] }] });
+  return write(
+    name,
+    tar([
+      { name: 'l/layer.tar.gz', data: readFileSync(layerPath) },
+      { name: 'c.json', data: img.config },
+      { name: 'manifest.json', data: JSON.stringify([{ Config: 'c.json', RepoTags: [repoTag], Layers: ['l/layer.tar.gz'] }]) },
+    ]),
+  );
+};
 const writeLayout = (name: string, files: Map<string, Buffer>): string => {
   const root = join(dir, name);
   for (const [p, b] of files) {
@@ -340,9 +359,7 @@ describe('leakhound image: bounded memory', () => {
     // so this test process must not hold the 300 MB itself.
     const size = 300 * 2 ** 20;
     const unit = Buffer.alloc(2 ** 20, 'log line without secrets\n');
-    const layerPath = join(dir, 'big-layer.tar.gz');
-    const gz = createGzip({ level: 1 });
-    const done = new Promise((res, rej) => gz.pipe(createWriteStream(layerPath)).on('finish', res).on('error', rej));
+    const { path: layerPath, gz, done } = gzipLayerFile('big-layer.tar.gz');
     gz.write(tarHeader('var/big.log', size, '0'));
     for (let i = 0; i < 300; i++) {
       const chunk = i === 299 ? Buffer.concat([unit.subarray(0, unit.length - 100), Buffer.from(`end=${t}\n`), unit.subarray(unit.length - 100 + 5 + t.length)]) : unit;
@@ -350,15 +367,7 @@ describe('leakhound image: bounded memory', () => {
     }
     gz.end(Buffer.alloc(1024));
     await done;
-    const img = buildImage({ layers: [{ files: [] }] });
-    const p = write(
-      'big.tar',
-      tar([
-        { name: 'l/layer.tar.gz', data: readFileSync(layerPath) },
-        { name: 'c.json', data: img.config },
-        { name: 'manifest.json', data: JSON.stringify([{ Config: 'c.json', RepoTags: ['big:1'], Layers: ['l/layer.tar.gz'] }]) },
-      ]),
-    );
+    const p = writeImageAroundLayer('big.tar', layerPath, 'big:1');
     const r = runCli(['image', p, '-f', 'json'], { env: { LEAKHOUND_STATS: '1' } });
     expect(r.code, r.stderr).toBe(1);
     const nl = (b: Buffer): number => b.toString('latin1').split('\n').length - 1;
@@ -372,9 +381,7 @@ describe('leakhound image: bounded memory', () => {
   it('a large binary member is skipped at its first window, and the member after it is still scanned', async () => {
     const t = githubToken();
     const size = 70 * 2 ** 20; // over the 64 MB line between held and streamed members
-    const layerPath = join(dir, 'binary-layer.tar.gz');
-    const gz = createGzip({ level: 1 });
-    const done = new Promise((res, rej) => gz.pipe(createWriteStream(layerPath)).on('finish', res).on('error', rej));
+    const { path: layerPath, gz, done } = gzipLayerFile('binary-layer.tar.gz');
     gz.write(tarHeader('opt/model.bin', size, '0'));
     const zeros = Buffer.alloc(2 ** 20);
     for (let i = 0; i < 70; i++) if (!gz.write(zeros)) await new Promise((r) => gz.once('drain', r));
@@ -383,15 +390,7 @@ describe('leakhound image: bounded memory', () => {
     gz.write(Buffer.concat([after, Buffer.alloc(512 - after.length)]));
     gz.end(Buffer.alloc(1024));
     await done;
-    const img = buildImage({ layers: [{ files: [] }] });
-    const p = write(
-      'binary.tar',
-      tar([
-        { name: 'l/layer.tar.gz', data: readFileSync(layerPath) },
-        { name: 'c.json', data: img.config },
-        { name: 'manifest.json', data: JSON.stringify([{ Config: 'c.json', RepoTags: ['bin:1'], Layers: ['l/layer.tar.gz'] }]) },
-      ]),
-    );
+    const p = writeImageAroundLayer('binary.tar', layerPath, 'bin:1');
     const r = runCli(['image', p, '-f', 'json']);
     expect(r.code, r.stderr).toBe(1);
     expect(locs(json(r.stdout)).map((x) => `${x.path}:${x.line}`)).toEqual(['app/.env:1']);
