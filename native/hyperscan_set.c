@@ -10,7 +10,7 @@
 //         ids found, ascending (ends[k]: where ids[k] first matched); null: input not UTF-8
 //     .scanFiles(paths: string[], wholeLimit: number, sniffBytes: number, slab?: Uint8Array): FileBatch
 //   cleanLogBatch(raw: Uint8Array, startsMidLine: boolean): Buffer      see src/sources/logs/clean.ts
-//   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, UTF8 }
+//   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, UTF8, PREFILTER, ALLOWEMPTY }
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -627,7 +627,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     const char *name;
     unsigned value;
   } table[] = {{"CASELESS", HS_FLAG_CASELESS},       {"DOTALL", HS_FLAG_DOTALL}, {"MULTILINE", HS_FLAG_MULTILINE},
-               {"SINGLEMATCH", HS_FLAG_SINGLEMATCH}, {"UTF8", HS_FLAG_UTF8}};
+               {"SINGLEMATCH", HS_FLAG_SINGLEMATCH}, {"UTF8", HS_FLAG_UTF8},
+               {"PREFILTER", HS_FLAG_PREFILTER},     {"ALLOWEMPTY", HS_FLAG_ALLOWEMPTY}};
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     napi_value v;
     CHECK(napi_create_uint32(env, table[i].value, &v));

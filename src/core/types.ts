@@ -55,6 +55,11 @@ export interface RuleDefinition {
    * before the first factor the multi-pattern pass saw. -1: matches need not begin with a factor.
    */
   factorReach?: number;
+  /**
+   * Derived (cached with the prefilter): the rule's whole pattern as a Hyperscan superset
+   * (engine/superset.ts), or '' when it has none.
+   */
+  superset?: string;
   /** File the rule was loaded from, for error messages. */
   file?: string;
 }

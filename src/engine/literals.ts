@@ -592,5 +592,5 @@ export function prefilterAndReach(pattern: string, widened: string): { prefilter
   return { prefilter: `${LITERAL_PREFILTER_START}${a.factors.map(factorSource).join('|')})`, reach: a.reach ?? -1 };
 }
 
-/** Changes whenever the analysis does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 5;
+/** Changes whenever the analysis (or superset.ts) does: cached prefilters from another version are recomputed. */
+export const PREFILTER_VERSION = 6;

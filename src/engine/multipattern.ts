@@ -8,6 +8,8 @@ import { nativeAddon, type NativeAddon, type NativeDatabase } from '../native/ad
  * Hyperscan (native addon, when built), whose SIMD literal search ran the rules' factors at 1.2 GB/s
  * a core on the bench tree, and RE2::Set, at 0.5 GB/s. Both give the same answer for the patterns
  * Hyperscan is given (see `hyperscanExact`); RE2 takes the rest, and any input that is not UTF-8.
+ * Hyperscan may instead run a wider pattern of the rule (see `superset`), which finds fewer
+ * candidates: the answer is then a subset of RE2's that still holds every input the rule can match.
  */
 export interface MultiPatternMatcher {
   /**
@@ -16,6 +18,11 @@ export interface MultiPatternMatcher {
    * to 0 when the engine does not tell (RE2).
    */
   match(buf: Uint8Array, ends?: Uint32Array): number[];
+  /**
+   * Whether a reported end of pattern `index` is where its own `source` first matched; false when
+   * the engine ran its `superset` instead (whose match may end anywhere in the rule's match).
+   */
+  reportsSourceEnd(index: number): boolean;
   readonly engine: 'hyperscan' | 're2';
   /** The serialized Hyperscan database and its store key, for other threads to load instead of compiling. */
   readonly hyperscanDatabase?: StoredDatabase;
@@ -34,6 +41,12 @@ export interface MultiPattern {
    * meanings differ at the edges (RE2's `(?i)k` matches the Kelvin sign; PCRE's `\s` takes \v).
    */
   hyperscanExact: boolean;
+  /**
+   * A pattern that matches wherever the rule itself can (superset.ts), for Hyperscan's prefilter
+   * mode: inputs where only `source` (a rule's factor) occurs are no longer candidates. Refused by
+   * Hyperscan, it falls back to `source`.
+   */
+  superset?: string;
 }
 
 /** Where compiled Hyperscan databases are kept between runs (and handed to worker threads). */
@@ -70,6 +83,10 @@ class Re2Matcher implements MultiPatternMatcher {
   readonly engine = 're2';
   private readonly groups: Re2Group[];
 
+  reportsSourceEnd(): boolean {
+    return true; // it reports none (0)
+  }
+
   constructor(patterns: readonly string[], partition: number[][]) {
     this.groups = partition.flatMap((indices) => buildRe2Groups(patterns, indices));
   }
@@ -104,7 +121,13 @@ class HyperscanMatcher implements MultiPatternMatcher {
     private readonly rest: Re2Matcher | undefined,
     /** Every pattern on RE2, built on first use (the first input that is not UTF-8). */
     private readonly allOnRe2: () => Re2Matcher,
+    /** Patterns run as their superset. */
+    private readonly supersets: ReadonlySet<number>,
   ) {}
+
+  reportsSourceEnd(index: number): boolean {
+    return !this.supersets.has(index);
+  }
 
   match(buf: Uint8Array, ends?: Uint32Array): number[] {
     const found = this.db.match(buf, ends);
@@ -132,41 +155,50 @@ export function nativeDatabaseOf(m: MultiPatternMatcher): NativeDatabase | undef
 /** Per-process databases by key: tests and the inline scanner compile the same rules many times. */
 const compiledInProcess = new Map<string, Uint8Array>();
 
-function hyperscanKey(addon: NativeAddon, patterns: string[], ids: number[]): string {
+function hyperscanKey(addon: NativeAddon, patterns: string[], flags: number[], ids: number[]): string {
   const h = createHash('sha256').update(addon.version()).update(`\0${process.arch}\0`);
-  patterns.forEach((p, k) => h.update(`${ids[k]}\0${p}\0`));
+  patterns.forEach((p, k) => h.update(`${ids[k]}\0${flags[k]}\0${p}\0`));
   return h.digest('hex').slice(0, 32);
 }
 
+interface CompiledHyperscan {
+  stored: StoredDatabase;
+  /** Pattern indices the database covers. */
+  ids: number[];
+  /** Those of them it runs as their superset. */
+  supersets: Set<number>;
+}
+
 /**
- * Compiles the exact-safe patterns with Hyperscan; a pattern it refuses moves to RE2 and the rest
- * compile again. Returns the serialized database and the pattern indices it covers.
+ * Compiles the Hyperscan-safe patterns (each as its superset where it has one); a pattern it
+ * refuses falls back from superset to source, then to RE2, and the rest compile again. Returns
+ * the serialized database and the pattern indices it covers.
  */
-function compileHyperscan(
-  addon: NativeAddon,
-  patterns: readonly MultiPattern[],
-  store: HyperscanStore | undefined,
-  reuse: boolean,
-): { stored: StoredDatabase; ids: number[] } | undefined {
-  let ids = patterns.map((_, i) => i).filter((i) => patterns[i]!.hyperscanExact);
-  const flags = addon.flags.SINGLEMATCH | addon.flags.UTF8;
+function compileHyperscan(addon: NativeAddon, patterns: readonly MultiPattern[], store: HyperscanStore | undefined, reuse: boolean): CompiledHyperscan | undefined {
+  let ids = patterns.map((_, i) => i).filter((i) => patterns[i]!.hyperscanExact || patterns[i]!.superset !== undefined);
+  const supersets = new Set(ids.filter((i) => patterns[i]!.superset !== undefined));
+  const exact = addon.flags.SINGLEMATCH | addon.flags.UTF8;
+  const wider = exact | addon.flags.PREFILTER;
   for (;;) {
     if (ids.length === 0) return undefined;
-    const sources = ids.map((i) => patterns[i]!.source);
-    const key = hyperscanKey(addon, sources, ids);
+    const sources = ids.map((i) => (supersets.has(i) ? patterns[i]!.superset! : patterns[i]!.source));
+    const flags = ids.map((i) => (supersets.has(i) ? wider : exact));
+    const key = hyperscanKey(addon, sources, flags, ids);
     const known = reuse ? (compiledInProcess.get(key) ?? store?.get(key)) : undefined;
     if (known !== undefined) {
       compiledInProcess.set(key, known);
-      return { stored: { key, bytes: known }, ids };
+      return { stored: { key, bytes: known }, ids, supersets };
     }
     try {
-      const bytes = addon.compile(sources, sources.map(() => flags), ids);
+      const bytes = addon.compile(sources, flags, ids);
       compiledInProcess.set(key, bytes);
       store?.put(key, bytes);
-      return { stored: { key, bytes }, ids };
+      return { stored: { key, bytes }, ids, supersets };
     } catch (e) {
       const at = (e as { expression?: number }).expression;
       if (typeof at !== 'number' || at < 0 || at >= ids.length) return undefined; // not one pattern's fault: RE2 only
+      const refused = ids[at]!;
+      if (supersets.delete(refused) && patterns[refused]!.hyperscanExact) continue;
       ids = ids.filter((_, k) => k !== at);
     }
   }
@@ -187,7 +219,7 @@ export function buildMatcher(patterns: readonly MultiPattern[], options: Matcher
   const all = patterns.map((_, i) => i);
   const addon = options.engine === 're2' ? undefined : nativeAddon();
   if (addon === undefined) return new Re2Matcher(sources, partition(all));
-  let compiled: { stored: StoredDatabase; ids: number[] } | undefined;
+  let compiled: CompiledHyperscan | undefined;
   let db: NativeDatabase | undefined;
   // a stored database that does not load (damaged, or from another CPU) is compiled afresh
   for (const reuse of [true, false]) {
@@ -204,5 +236,5 @@ export function buildMatcher(patterns: readonly MultiPattern[], options: Matcher
   const covered = new Set(compiled.ids);
   const others = all.filter((i) => !covered.has(i));
   const rest = others.length === 0 ? undefined : new Re2Matcher(sources, partition(others));
-  return new HyperscanMatcher(db, compiled.stored, rest, () => new Re2Matcher(sources, partition(all)));
+  return new HyperscanMatcher(db, compiled.stored, rest, () => new Re2Matcher(sources, partition(all)), compiled.supersets);
 }

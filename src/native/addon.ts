@@ -46,7 +46,7 @@ export interface NativeAddon {
   /** Serialized database; throws with `expression` (position in `patterns`) when one does not compile. */
   compile(patterns: string[], flags: number[], ids: number[]): Buffer;
   Database: new (serialized: Uint8Array, idLimit: number) => NativeDatabase;
-  flags: { CASELESS: number; DOTALL: number; MULTILINE: number; SINGLEMATCH: number; UTF8: number };
+  flags: { CASELESS: number; DOTALL: number; MULTILINE: number; SINGLEMATCH: number; UTF8: number; PREFILTER: number; ALLOWEMPTY: number };
 }
 
 /** Where scripts/install.sh builds the addon (when Hyperscan's headers are installed). */

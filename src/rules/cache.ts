@@ -36,8 +36,12 @@ export async function loadBuiltinRulesCached(): Promise<RuleDefinition[]> {
     /* no cache yet, or unreadable: parse */
   }
   const rules = loadRuleDir();
-  const { deriveFactors } = await import('../engine/compile.js');
-  for (const r of rules) if (r.composite === undefined) deriveFactors(r);
+  const { deriveFactors, supersetOf } = await import('../engine/compile.js');
+  for (const r of rules) {
+    if (r.composite !== undefined) continue;
+    deriveFactors(r);
+    supersetOf(r);
+  }
   if (file !== undefined) {
     try {
       mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });

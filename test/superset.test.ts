@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
+import RE2 from 're2';
+import { hyperscanSuperset } from '../src/engine/superset.js';
+import { buildMatcher, type MultiPattern } from '../src/engine/multipattern.js';
+import { compileRules } from '../src/engine/compile.js';
+import { nativeAddon } from '../src/native/addon.js';
+import { loadRuleDir } from '../src/rules/load.js';
+
+// .ci/run builds the addon and sets this: there the Hyperscan tests must run, never skip
+const REQUIRED = process.env['LEAKHOUND_TEST_REQUIRE_HYPERSCAN'] === '1';
+const addon = nativeAddon();
+if (REQUIRED && addon === undefined) throw new Error('the native addon is not built (scripts/install.sh builds it when libhyperscan-dev is installed)');
+const describeNative = addon === undefined ? describe.skip : describe;
+
+describe('superset of a rule pattern for Hyperscan', () => {
+  it("spells out (?i) with RE2's folds of k and s into non-ASCII letters", () => {
+    expect(hyperscanSuperset('(?i)ks')).toBe('[\\x{4b}\\x{6b}\\x{212a}][\\x{53}\\x{73}\\x{17f}]');
+    expect(hyperscanSuperset('(?i)a(?-i:b)c')).toBe('[\\x{41}\\x{61}](?:b)[\\x{43}\\x{63}]');
+    expect(hyperscanSuperset('(?i:a)b')).toBe('(?:[\\x{41}\\x{61}])b');
+  });
+
+  it("writes \\s, \\S, \\d and \\w as RE2's ASCII sets (PCRE's \\s also takes \\v)", () => {
+    expect(hyperscanSuperset('a\\sb')).toBe('a[\\x{9}-\\x{a}\\x{c}-\\x{d}\\x{20}]b');
+    expect(hyperscanSuperset('a\\Sb')).toBe('a[^\\x{9}-\\x{a}\\x{c}-\\x{d}\\x{20}]b');
+    expect(hyperscanSuperset('[^\\s"]x')).toBe('[^\\x{9}-\\x{a}\\x{c}-\\x{d}\\x{20}\\x{22}]x');
+    expect(hyperscanSuperset('\\d\\w')).toBe('[\\x{30}-\\x{39}][\\x{30}-\\x{39}\\x{41}-\\x{5a}\\x{5f}\\x{61}-\\x{7a}]');
+  });
+
+  it('drops anchors and word boundaries, names of groups and laziness', () => {
+    expect(hyperscanSuperset('^ab$')).toBe('ab');
+    expect(hyperscanSuperset('\\bab\\B\\z')).toBe('ab');
+    expect(hyperscanSuperset('(?:^|x)(?P<secret>ab+?)')).toBe('(?:|x)(?:ab+)');
+  });
+
+  it('keeps short counts and lifts long ones to an open bound', () => {
+    expect(hyperscanSuperset('a{2,5}b{3}')).toBe('a{2,5}b{3}');
+    expect(hyperscanSuperset('a{40}b{2,100}c{0,}')).toBe('a{32,}b{2,}c{0,}');
+  });
+
+  it('gives up where it cannot promise a superset', () => {
+    expect(hyperscanSuperset('(?i)é')).toBeUndefined(); // RE2 folds it to É: not spelled out here
+    expect(hyperscanSuperset('(?i)[a-zé]')).toBeUndefined();
+    expect(hyperscanSuperset('\\pLx')).toBeUndefined();
+    expect(hyperscanSuperset('\\Qa.b\\E')).toBeUndefined();
+    expect(hyperscanSuperset('[[:alpha:]]')).toBeUndefined();
+    expect(hyperscanSuperset('^$')).toBeUndefined(); // nothing left to look for
+    // a negated class may fold less: its complement only grows
+    expect(hyperscanSuperset('(?i)[^é]')).toBe('[^\\x{e9}]');
+  });
+
+  it('covers every built-in rule', () => {
+    const rules = loadRuleDir().filter((r) => r.composite === undefined);
+    const without = rules.filter((r) => hyperscanSuperset(r.pattern) === undefined).map((r) => r.id);
+    expect(without).toEqual([]);
+  });
+});
+
+/** Text around which RE2 and Hyperscan could part: case folds, \v, multi-byte characters, newlines. */
+const EDGE_PIECES = ['k', 'K', '\u212a', 's', 'S', '\u017f', '\v', '\t', ' ', '\n', 'é', 'É', '😀', 'a', 'b', '=', '"', '_', '0', '9', 'x'];
+function edgeText(): string {
+  let s = '';
+  for (let i = 0, n = randomInt(1, 24); i < n; i++) s += EDGE_PIECES[randomInt(EDGE_PIECES.length)]!;
+  return s;
+}
+
+/** Small patterns using each construct the rewrite changes, so random edge text matches them often. */
+const TRICKY = [
+  '(?i)k',
+  '(?i)s[a-z]',
+  '(?i)[k-s]{2}',
+  '(?i)[^k]s',
+  '\\S{3}',
+  '[^\\s]{2}=',
+  '\\s\\S',
+  '.{3}x',
+  '(?s).{2}a',
+  '[^a]{2,3}b',
+  '\\w+\\W',
+  '^a',
+  'b$',
+  '\\bk\\b',
+  '(?i)(?:ka|sa)[^\\n]{0,3}9',
+  '[\\x{e0}-\\x{ff}]a',
+  '😀.',
+  '(?i)x(?-i:K)',
+  '(?:^|[^a-z0-9])(?i)s\\s*[:=]',
+];
+
+describeNative('superset on Hyperscan: every input RE2 matches, Hyperscan matches', () => {
+  const native = addon!;
+  const flags = native.flags.UTF8 | native.flags.PREFILTER | native.flags.SINGLEMATCH;
+  const compileAlone = (source: string): InstanceType<typeof native.Database> => new native.Database(native.compile([source], [flags], [0]), 1);
+
+  it('on random text around the edges of both dialects', () => {
+    let matched = 0;
+    for (const pattern of TRICKY) {
+      const re = new RE2(pattern);
+      const db = compileAlone(hyperscanSuperset(pattern)!);
+      for (let i = 0; i < 400; i++) {
+        const text = Buffer.from(edgeText());
+        if (!re.test(text)) continue;
+        matched++;
+        expect(db.match(text), `${pattern} on ${JSON.stringify(text.toString())}`).toEqual([0]);
+      }
+    }
+    expect(matched).toBeGreaterThan(1000);
+  });
+
+  it("on every built-in rule's examples, in the full pass", () => {
+    const rules = loadRuleDir();
+    const compiled = compileRules(rules);
+    expect(compiled.prefilter.engine).toBe('hyperscan');
+    let checked = 0;
+    compiled.rules.forEach((r, index) => {
+      for (const text of r.def.examples) {
+        expect(compiled.prefilter.match(Buffer.from(text)), `${r.def.id}: ${JSON.stringify(text).slice(0, 60)}`).toContain(index);
+        checked++;
+      }
+    });
+    expect(checked).toBeGreaterThan(300);
+  });
+
+  it('says which rules it runs as superset, so their factor reach is not used', () => {
+    const defs = loadRuleDir();
+    const hs = compileRules(defs);
+    const re2 = compileRules(defs, { engine: 're2' });
+    const withReach = re2.rules.filter((r) => r.reach >= 0).length;
+    expect(withReach).toBeGreaterThan(200);
+    hs.rules.forEach((r, i) => {
+      expect(hs.prefilter.reportsSourceEnd(i)).toBe(false);
+      expect(r.reach).toBe(-1);
+    });
+  });
+
+  it('falls back to the source when Hyperscan refuses a superset', () => {
+    const patterns: MultiPattern[] = [
+      { source: 'abc', hyperscanExact: true, superset: 'x*' }, // matches empty: refused
+      { source: 'def', hyperscanExact: false, superset: 'y*' }, // refused, and no exact source: RE2
+      { source: 'ghi', hyperscanExact: true, superset: 'gh[a-z]' },
+    ];
+    const m = buildMatcher(patterns);
+    expect(m.engine).toBe('hyperscan');
+    expect([0, 1, 2].map((i) => m.reportsSourceEnd(i))).toEqual([true, true, false]);
+    expect(m.match(Buffer.from('--abc--def--ghz'))).toEqual([0, 1, 2]);
+    expect(m.match(Buffer.from('--ab--xx--yy'))).toEqual([]);
+  });
+});
