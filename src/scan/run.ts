@@ -1,7 +1,8 @@
 import { emitReport, type OutputArgs } from '../cli/output.js';
 import type { Finding } from '../core/types.js';
 import { createContext, type ScanContext, type ScanOptions } from './context.js';
-import { TriggerStep } from '../triggers/scan-step.js';
+import type { TriggerStep } from '../triggers/scan-step.js';
+import { triggersEnabled } from '../triggers/config.js';
 import { loadBaseline, loadIgnoreFile } from '../findings/known.js';
 import { loadBuiltinRulesCached } from '../rules/cache.js';
 import { dropAllowedLocations } from '../findings/collect.js';
@@ -46,7 +47,8 @@ export async function runScan(args: OutputArgs, spec: RunSpec): Promise<number> 
   let triggers: TriggerStep | undefined;
   try {
     // rotation triggers (store + sinks): checked before scanning so bad flags or config fail fast
-    triggers = TriggerStep.prepare(args, ctx.config);
+    // the step loads SQLite and the sinks (about 10 ms): only scans that record triggers pay for it
+    if (triggersEnabled(args, ctx.config)) triggers = (await import('../triggers/scan-step.js')).TriggerStep.prepare(args, ctx.config);
   } catch (e) {
     await ctx.scanner.close();
     throw e;

@@ -1,6 +1,17 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Confidence, Severity } from '../core/types.js';
 import { UserError } from '../core/errors.js';
+import type { Config } from '../config/config.js';
+
+export interface TriggerFlags {
+  state?: string;
+  sink?: string[];
+}
+
+/** Rotation triggers are on for a scan when the config has a triggers/sinks section or a flag asks. */
+export function triggersEnabled(flags: TriggerFlags, config: Config): boolean {
+  return config.triggers !== undefined || flags.state !== undefined || (flags.sink !== undefined && flags.sink.length > 0);
+}
 
 /**
  * The `triggers:` and `sinks:` sections of .leakhound.yaml, and the `--sink URL` flag.

@@ -2,7 +2,8 @@ import { relative } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Finding, RuleDefinition } from '../core/types.js';
 import { deliver, type DeliverySummary } from './delivery.js';
-import { setupTriggers, triggersEnabled, type TriggerFlags, type TriggerSetup } from './setup.js';
+import { triggersEnabled, type TriggerFlags } from './config.js';
+import { setupTriggers, type TriggerSetup } from './setup.js';
 import { Store, now } from './store.js';
 
 export interface ScanInfo {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Config } from '../config/config.js';
-import { checkUniqueNames, DEFAULT_STATE, parseSinkFlag, type SinkSpec, type TriggersConfig } from './config.js';
+import { checkUniqueNames, DEFAULT_STATE, parseSinkFlag, type SinkSpec, type TriggerFlags, type TriggersConfig } from './config.js';
 import { createSink, type Sink } from './sinks/index.js';
 
 /** Where the store lives and which sinks to deliver to, from flags and config. */
@@ -11,10 +11,7 @@ export interface TriggerSetup {
   config: TriggersConfig;
 }
 
-export interface TriggerFlags {
-  state?: string;
-  sink?: string[];
-}
+export type { TriggerFlags } from './config.js';
 
 /** Store path: --state, else the config's triggers.state, else .leakhound/state.db in the working directory. */
 export function statePath(flags: TriggerFlags, config: Config): string {
@@ -33,9 +30,4 @@ export function setupTriggers(flags: TriggerFlags, config: Config): TriggerSetup
     throw new UserError(m);
   });
   return { statePath: statePath(flags, config), sinks: specs.map(createSink), config: base };
-}
-
-/** Rotation triggers are on for a scan when the config has a triggers/sinks section or a flag asks. */
-export function triggersEnabled(flags: TriggerFlags, config: Config): boolean {
-  return config.triggers !== undefined || flags.state !== undefined || (flags.sink !== undefined && flags.sink.length > 0);
 }
