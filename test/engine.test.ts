@@ -58,6 +58,9 @@ describe('required factors', () => {
     expect(factors('(?:abc)?[0-9]+')).toBeUndefined();
     expect(factors('(abc|[0-9]+)')).toBeUndefined();
     expect(factors('a(?=b)')).toBeUndefined();
+    // RE2 reads \012 as one octal escape (a newline), not NUL and two digits
+    expect(factors('tokenvalue\\012abc')).toBeUndefined();
+    expect(factors('tokenvalue[\\0-\\x{1f}]')).toBeUndefined();
   });
 
   it('every factor set is sound on random inputs: a match always contains a factor', () => {

@@ -45,8 +45,22 @@ describe('superset of a rule pattern for Hyperscan', () => {
     expect(hyperscanSuperset('\\Qa.b\\E')).toBeUndefined();
     expect(hyperscanSuperset('[[:alpha:]]')).toBeUndefined();
     expect(hyperscanSuperset('^$')).toBeUndefined(); // nothing left to look for
+    expect(hyperscanSuperset('a\\012')).toBeUndefined(); // RE2: octal, a newline
+    expect(hyperscanSuperset('[\\0-\\x{1f}]')).toBeUndefined();
     // a negated class may fold less: its complement only grows
     expect(hyperscanSuperset('(?i)[^é]')).toBe('[^\\x{e9}]');
+  });
+
+  it("knows every fold RE2's (?i) makes between ASCII and other characters", () => {
+    let everyOther = '';
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) everyOther += String.fromCodePoint(cp);
+    const text = Buffer.from(everyOther);
+    const folds: string[] = [];
+    for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789_') {
+      const re = new RE2(`(?i)${c}`, 'g');
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) folds.push(`${c}:${(m[0] as unknown as Buffer).toString('utf8').codePointAt(0)!.toString(16)}`);
+    }
+    expect(folds).toEqual(['k:212a', 's:17f']); // the CROSS_FOLDS of superset.ts
   });
 
   it('covers every built-in rule', () => {

@@ -310,7 +310,8 @@ function fold(chars: Iterable<string>, ci: boolean): Pos {
 const DIGITS = '0123456789';
 const WORD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_';
 const SPACE = ' \t\n\r\f\v';
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '0': '\0' };
+// no '\0': RE2 reads `\012` as one octal escape (a newline); digit escapes are not analysed
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' };
 
 class Parser {
   private i = 0;
@@ -476,6 +477,7 @@ class Parser {
           continue;
         }
         if (n === 'x') c = this.hexEscape();
+        else if (/[0-9]/.test(n)) throw new Unsupported('octal');
         else c = SIMPLE_ESCAPES[n] ?? n;
       } else this.i++;
       if (this.p[this.i] === '-' && this.p[this.i + 1] !== ']' && this.i + 1 < this.p.length) {
@@ -483,6 +485,7 @@ class Parser {
         let hi = this.p[this.i]!;
         if (hi === '\\') {
           this.i++;
+          if (/[0-9]/.test(this.p[this.i] ?? '')) throw new Unsupported('octal');
           hi = this.p[this.i] === 'x' ? (this.i++, this.hexEscape()) : (SIMPLE_ESCAPES[this.p[this.i]!] ?? this.p[this.i]!);
           if (this.p[this.i - 1] !== '}' && hi.length === 1 && this.p[this.i] === hi) this.i++;
         } else this.i++;

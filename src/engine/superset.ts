@@ -95,7 +95,8 @@ const SPACE: CharSet = normalize([[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]]);
 const DIGIT: CharSet = [[0x30, 0x39]];
 const WORD: CharSet = normalize([[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]]);
 const NAMED: Record<string, CharSet> = { s: SPACE, d: DIGIT, w: WORD, S: complement(SPACE), D: complement(DIGIT), W: complement(WORD) };
-const SIMPLE_ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b, a: 0x07, '0': 0 };
+// no '\0': RE2 reads `\012` as one octal escape; digit escapes give up
+const SIMPLE_ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b, a: 0x07 };
 
 function hex(cp: number): string {
   return `\\x{${cp.toString(16)}}`;
