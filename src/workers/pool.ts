@@ -40,6 +40,37 @@ function queued(slot: Slot): number {
   return slot.sent - Atomics.load(slot.state, WORKER_STATE_FINISHED);
 }
 
+/**
+ * Inputs ready to move to a worker without copying them there: a buffer that is one input's alone
+ * is transferred; views into a larger buffer (a reader's chunk) are copied, all of a batch's into
+ * one new buffer, which is transferred: one allocation per batch instead of one per input (an image
+ * layer's 9,000 members).
+ */
+export function movable(data: Uint8Array[], transfer: ArrayBuffer[]): Uint8Array[] {
+  const whole = (d: Uint8Array): boolean => d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer;
+  const out = data.slice();
+  let viewBytes = 0;
+  for (const d of data) if (!whole(d)) viewBytes += d.byteLength;
+  const slab = viewBytes > 0 ? Buffer.allocUnsafeSlow(viewBytes) : undefined; // filled below: no zeroing
+  if (slab !== undefined) transfer.push(slab.buffer);
+  let at = 0;
+  out.forEach((d, k) => {
+    if (whole(d) && !transfer.includes(d.buffer as ArrayBuffer)) {
+      transfer.push(d.buffer as ArrayBuffer);
+      return;
+    }
+    if (whole(d)) {
+      out[k] = new Uint8Array(d); // the same buffer twice in one batch: moved once, copied here
+      transfer.push(out[k]!.buffer as ArrayBuffer);
+      return;
+    }
+    slab!.set(d, at);
+    out[k] = slab!.subarray(at, at + d.byteLength);
+    at += d.byteLength;
+  });
+  return out;
+}
+
 /** A fixed pool of scan workers; tasks go to the least busy one. */
 export class WorkerPool implements Scanner {
   private readonly slots: Slot[] = [];
@@ -98,18 +129,8 @@ export class WorkerPool implements Scanner {
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
     let msgTask = task;
-    // Move the bytes without copying when a buffer is ours alone; a view into a shared slab is copied.
-    const movable = (d: Uint8Array): Uint8Array => {
-      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer)) {
-        transfer.push(d.buffer);
-        return d;
-      }
-      const copy = new Uint8Array(d);
-      transfer.push(copy.buffer as ArrayBuffer);
-      return copy;
-    };
-    if (task.kind === 'bytes') msgTask = { ...task, data: movable(task.data) };
-    else if (task.kind === 'blobs') msgTask = { kind: 'blobs', data: task.data.map(movable) };
+    if (task.kind === 'bytes') msgTask = { ...task, data: movable([task.data], transfer)[0]! };
+    else if (task.kind === 'blobs') msgTask = { kind: 'blobs', data: movable(task.data, transfer) };
     slot.sent++;
     return new Promise<ScanResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

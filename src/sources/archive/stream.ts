@@ -160,6 +160,11 @@ export interface TarEntry {
   header: TarHeader;
   /** The member's bytes in one Buffer owning its memory (transferable to a worker). */
   read(): Promise<Buffer>;
+  /**
+   * The member's bytes, as a view into the reader's chunk when they lie in one (no copy; it keeps
+   * that chunk alive while held), else a copy. For bytes scanned and let go.
+   */
+  readView(): Promise<Buffer>;
   /** The member as a Node stream, for members too large to hold. */
   stream(): Readable;
 }
@@ -301,6 +306,13 @@ export async function* tarEntries(source: Readable): AsyncGenerator<TarEntry> {
             c.copy(out, pos);
             pos += c.length;
           }
+          return out;
+        },
+        readView: async () => {
+          if (left === 0) return Buffer.alloc(0);
+          const out = await q.take(left);
+          if (out === undefined) throw truncated(`inside '${header.name}'`);
+          left = 0;
           return out;
         },
         stream: () => {

@@ -39,7 +39,8 @@ export async function* layerFiles(tarStream: Readable, label: string, w: Whiteou
       await options.onLarge(path, entry.stream(), h.size);
       continue;
     }
-    const data = await entry.read();
+    // scanned, or copied once into the batch sent to a worker (workers/pool.ts): no copy of its own
+    const data = await entry.readView();
     if (options.nested.maxDepth > 0 && archiveKind(path, data.subarray(0, 512)) !== undefined) {
       let any = false;
       for await (const inner of expandArchive(path, data, 0, options.nested, (m) => options.warn(`${label}: ${m}`))) {
