@@ -138,7 +138,9 @@ export async function decompressed(
   if (compression === 'none') return { stream, compression };
   let consumed = 0;
   stream.on('data', (c: Buffer) => (consumed += c.length));
-  const dec: Transform = compression === 'gzip' ? createGunzip({ chunkSize: 128 * 1024 }) : new ZstdDecompressStream();
+  // 1 MiB output chunks: each one is a round trip through this thread, which scans and parses in
+  // between (OCI bench image: 2.5 s with 128 KiB, 2.15 s with 1 or 4 MiB)
+  const dec: Transform = compression === 'gzip' ? createGunzip({ chunkSize: 1 << 20 }) : new ZstdDecompressStream();
   stream.on('error', (e) => dec.destroy(e));
   dec.on('close', () => {
     if (!stream.readableEnded) stream.destroy();
