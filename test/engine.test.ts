@@ -27,21 +27,29 @@ describe('required factors', () => {
     expect(factors('(?:xox[bp])-[0-9]+')).toEqual(['xox[bp]\\-[0-9]']);
     expect(factors('([0-9a-f]{32}-us[0-9]{1,2})')).toEqual(['\\-us[0-9]']);
     expect(factors('(?i)postgres(?:ql)?://[^:]+:(?P<secret>[^@]+)@')).toEqual([
-      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss]\\:\\/\\/',
-      '[Pp][Oo][Ss][Tt][Gg][Rr][Ee][Ss][Qq][Ll]\\:\\/\\/',
+      // (?i): RE2 also matches the long s (U+017F) for s, and the Kelvin sign for k
+      '[Pp][Oo][Ss\\x{17f}][Tt][Gg][Rr][Ee][Ss\\x{17f}]\\:\\/\\/',
+      '[Pp][Oo][Ss\\x{17f}][Tt][Gg][Rr][Ee][Ss\\x{17f}][Qq][Ll]\\:\\/\\/',
     ]);
   });
 
   it('keeps case where the pattern is case-sensitive', () => {
-    expect(factors('(?i)key(?-i:ABC)')).toEqual(['[Kk][Ee][Yy]ABC']);
+    expect(factors('(?i)key(?-i:ABC)')).toEqual(['[Kk\\x{212a}][Ee][Yy]ABC']);
     expect(factors('(?i)AB[cd]EF')).toEqual(['[Aa][Bb][CDcd][Ee][Ff]']);
+    // RE2's (?i) matches the Kelvin sign for k and the long s for s: so must the factor
+    const [key] = requiredFactors('(?i)key=')!;
+    expect(new RE2(factorSource(key!)).test('\u212aey=')).toBe(true);
+    const [secret] = requiredFactors('(?i)secret=')!;
+    expect(new RE2(factorSource(secret!)).test('\u017fECRET=')).toBe(true);
+    // a case-insensitive non-ASCII letter has folds not spelled out here: no factor from it
+    expect(factors('(?i)é')).toBeUndefined();
   });
 
   it('prefers a provider name to a generic key word, and a key word to two letters', () => {
     const plaid = factors('(?i)(?:plaid|plaid_client)[_.-]secret\\s*=\\s*([a-f0-9]{30})');
     expect(plaid?.length).toBeGreaterThan(0);
     expect(plaid?.every((f) => f.startsWith('[Pp][Ll][Aa][Ii][Dd]'))).toBe(true);
-    expect(factors('(?i)cf[a-z]{0,3}key')).toEqual(['[Kk][Ee][Yy]']);
+    expect(factors('(?i)cf[a-z]{0,3}key')).toEqual(['[Kk\\x{212a}][Ee][Yy]']);
   });
 
   it('adds run classes after a selective start only, unless nothing better exists', () => {

@@ -12,7 +12,9 @@
  * falls back to its widened pattern in the Set.
  */
 
-/** One position of a factor: the characters it accepts, sorted. */
+import { CROSS_FOLD_TARGETS, parseRe2, Re2SyntaxUnsupported, setSize, type CharSet, type Re2Node } from './re2-syntax.js';
+
+/** One position of a factor: the characters it accepts, in code point order. */
 type Pos = string;
 /** A factor: consecutive positions. */
 type Seq = Pos[];
@@ -43,8 +45,6 @@ const COMMON_WORD_BITS = 11;
 /** Characters of ordinary text, for a position's selectivity. */
 const ALPHABET = 90;
 
-class Unsupported extends Error {}
-
 /**
  * Words found in almost every source file: as the only factor of a rule they select it everywhere,
  * so a rarer factor of the same rule (a provider name, a prefix) is preferred.
@@ -56,8 +56,19 @@ function isCommonWord(core: string): boolean {
   return COMMON.has(core) || COMMON_LIST.some((w) => (core.length <= w.length + 1 && core.includes(w)) || (core.length >= 3 && w.includes(core)));
 }
 
+/**
+ * A position as scored: without RE2's non-ASCII case folds of k and s (the Kelvin sign, the long s),
+ * which (?i) adds to them and which are too rare to change how selective a position is.
+ */
+function scored(p: Pos): Pos {
+  let out = '';
+  for (const c of p) if (!CROSS_FOLD_TARGETS.has(c.codePointAt(0)!)) out += c;
+  return out === '' ? p : out;
+}
+
 /** The lower-case letter or digit a position stands for, when it is one (either case of it). */
-function wordChar(p: Pos): string | undefined {
+function wordChar(pos: Pos): string | undefined {
+  const p = scored(pos);
   if (p.length === 1) return /[A-Za-z0-9]/.test(p) ? p.toLowerCase() : undefined;
   if (p.length === 2 && p[0]!.toLowerCase() === p[1]!.toLowerCase() && p[0] !== p[1]) return p[1]!.toLowerCase();
   return undefined;
@@ -76,7 +87,8 @@ const MAX_CLASS_BITS = 16;
  * Bits of one position. Lower-case letters are far more common in code than capitals, so a
  * case-sensitive "at" (in every other identifier) is worth less than "AC".
  */
-function posBits(p: Pos): number {
+function posBits(pos: Pos): number {
+  const p = scored(pos);
   if (p.length === 1 && COMMON_PUNCTUATION.has(p)) return COMMON_PUNCTUATION_BITS;
   const uniform = Math.max(0, Math.log2(ALPHABET / p.length));
   if (p.length === 1 && p >= 'a' && p <= 'z') return uniform - 1;
@@ -94,7 +106,7 @@ function bits(seq: Seq, capClasses = true): number {
   let i = 0;
   while (i < seq.length) {
     if (wordChar(seq[i]!) === undefined) {
-      if (seq[i]!.length > 1) classBits += posBits(seq[i]!);
+      if (scored(seq[i]!).length > 1) classBits += posBits(seq[i]!);
       else total += posBits(seq[i]!);
       i++;
       continue;
@@ -112,7 +124,7 @@ function bits(seq: Seq, capClasses = true): number {
 }
 
 /** A position that starts a factor well: a character, its two cases or a small class ([MNO]), not a run class. */
-const isAnchorPos = (p: Pos): boolean => p.length <= 4;
+const isAnchorPos = (p: Pos): boolean => scored(p).length <= 4;
 
 /** Bits a factor needs before any class position: classes after a weak start ("at") keep the automaton busy. */
 const CLASS_AFTER_BITS = 11;
@@ -131,7 +143,7 @@ function windowAt(seq: Seq, s: number, strict: boolean): Seq {
   let classes = 0;
   for (let i = s; i < seq.length && w.length < MAX_FACTOR; i++) {
     const p = seq[i]!;
-    if (p.length > NARROW_CLASS && (++classes > MAX_CLASS_POSITIONS || (strict && bits(w, false) < CLASS_AFTER_BITS))) break;
+    if (scored(p).length > NARROW_CLASS && (++classes > MAX_CLASS_POSITIONS || (strict && bits(w, false) < CLASS_AFTER_BITS))) break;
     w.push(p);
   }
   return w;
@@ -294,218 +306,46 @@ function concat(items: Info[]): Info {
   return info({ pre, suf: run, req: best(...candidates) } as Info);
 }
 
-/** The characters of `c` under case-insensitive matching. */
-function fold(chars: Iterable<string>, ci: boolean): Pos {
-  const s = new Set<string>();
-  for (const c of chars) {
-    s.add(c);
-    if (ci) {
-      s.add(c.toLowerCase());
-      s.add(c.toUpperCase());
-    }
-  }
-  return [...s].sort().join('');
+/** A character node as a factor position: its characters in code point order, unless too many. */
+function posOf(set: CharSet): Pos | undefined {
+  if (setSize(set) > MAX_CLASS) return undefined;
+  let p = '';
+  for (const [lo, hi] of set) for (let c = lo; c <= hi; c++) p += String.fromCodePoint(c);
+  return p;
 }
 
-const DIGITS = '0123456789';
-const WORD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_';
-const SPACE = ' \t\n\r\f\v';
-// no '\0': RE2 reads `\012` as one octal escape (a newline); digit escapes are not analysed
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' };
-
-class Parser {
-  private i = 0;
-  /** Case-insensitive at this point of the pattern ((?i) flags). */
-  private ci = false;
-  constructor(private readonly p: string) {}
-
-  parse(): Info {
-    const r = this.alternation();
-    if (this.i < this.p.length) throw new Unsupported('trailing');
-    return r;
-  }
-
-  private alternation(): Info {
-    const branches = [this.sequence()];
-    while (this.p[this.i] === '|') {
-      this.i++;
-      branches.push(this.sequence());
+/** What every match of a node starts with, ends with, contains (see Info). */
+function infoOf(n: Re2Node): Info {
+  switch (n.kind) {
+    case 'empty':
+      return { exact: [[]] };
+    case 'chars': {
+      // a class that may miss some of RE2's case folds is not a factor (it could miss a match)
+      const pos = n.foldsUnknown ? undefined : posOf(n.set);
+      return pos === undefined ? {} : { exact: [[pos]] };
     }
-    return branches.length === 1 ? branches[0]! : alternate(branches);
+    case 'concat':
+      return concat(n.items.map(infoOf));
+    case 'alt':
+      return alternate(n.branches.map(infoOf));
+    case 'repeat':
+      return repeated(infoOf(n.node), n.min, n.max);
   }
+}
 
-  private sequence(): Info {
-    const items: Info[] = [];
-    while (this.i < this.p.length && this.p[this.i] !== '|' && this.p[this.i] !== ')') items.push(this.quantified());
-    return concat(items);
+function repeated(atom: Info, min: number, max: number): Info {
+  if (min === 0 && max === 1 && atom.exact) {
+    const opt = unionAll([atom.exact, [[]]]);
+    return opt ? { exact: opt } : {};
   }
-
-  private quantified(): Info {
-    const atom = this.atom();
-    const q = this.quantifier();
-    if (q === undefined) return atom;
-    const [min, max] = q;
-    if (min === 0 && max === 1 && atom.exact) {
-      const opt = unionAll([atom.exact, [[]]]);
-      return opt ? { exact: opt } : {};
-    }
-    if (min === 0) return {};
-    if (min === max && atom.exact) {
-      const rep = power(atom.exact, min);
-      if (rep) return { exact: rep };
-    }
-    // X{m,n}: a match starts and ends with X repeated m times (as far as that is tracked)
-    const edge = atom.exact ? power(atom.exact, Math.min(min, MAX_FACTOR)) : undefined;
-    return info({ pre: edge ?? atom.pre, suf: edge ?? atom.suf, req: best(atom.exact, atom.req, atom.pre, atom.suf) } as Info);
+  if (min === 0) return {};
+  if (min === max && atom.exact) {
+    const rep = power(atom.exact, min);
+    if (rep) return { exact: rep };
   }
-
-  private quantifier(): [number, number] | undefined {
-    const c = this.p[this.i];
-    let r: [number, number] | undefined;
-    if (c === '*') r = [0, Infinity];
-    else if (c === '+') r = [1, Infinity];
-    else if (c === '?') r = [0, 1];
-    else if (c === '{') {
-      const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(this.p.slice(this.i));
-      if (!m) return undefined;
-      this.i += m[0].length - 1;
-      const min = Number(m[1]);
-      r = [min, m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3])];
-    }
-    if (r === undefined) return undefined;
-    this.i++;
-    if (this.p[this.i] === '?') this.i++; // lazy: same language
-    return r;
-  }
-
-  private atom(): Info {
-    const c = this.p[this.i]!;
-    if (c === '(') return this.group();
-    if (c === '[') return this.charClass();
-    if (c === '\\') return this.escape();
-    this.i++;
-    if (c === '.') return {};
-    if (c === '^' || c === '$') return { exact: [[]] };
-    if (c === ')' || c === '*' || c === '+' || c === '?') throw new Unsupported(c);
-    return { exact: [[fold([c], this.ci)]] };
-  }
-
-  private group(): Info {
-    this.i++; // (
-    const outer = this.ci;
-    if (this.p[this.i] === '?') {
-      const rest = this.p.slice(this.i);
-      const named = /^\?P?<[A-Za-z_][A-Za-z0-9_]*>/.exec(rest);
-      const flags = /^\?([imsU]*)(?:-([imsU]*))?(:|\))/.exec(rest);
-      if (named) this.i += named[0].length;
-      else if (flags) {
-        this.i += flags[0].length;
-        const ci = flags[1]!.includes('i') ? true : (flags[2] ?? '').includes('i') ? false : this.ci;
-        // (?i) alone: applies to the rest of the enclosing group
-        if (flags[3] === ')') {
-          this.ci = ci;
-          return { exact: [[]] };
-        }
-        this.ci = ci;
-      } else throw new Unsupported('group');
-    }
-    const inner = this.alternation();
-    if (this.p[this.i] !== ')') throw new Unsupported('unclosed');
-    this.i++;
-    this.ci = outer;
-    return inner;
-  }
-
-  private escape(): Info {
-    const n = this.p[this.i + 1];
-    if (n === undefined) throw new Unsupported('escape');
-    this.i += 2;
-    if (n === 'd') return { exact: [[DIGITS]] };
-    if (n === 'w') return { exact: [[fold(WORD, false)]] };
-    if (n === 's') return { exact: [[fold(SPACE, false)]] };
-    if ('DWSpPCX'.includes(n)) {
-      if ((n === 'p' || n === 'P') && this.p[this.i] === '{') this.i = this.p.indexOf('}', this.i) + 1;
-      else if (n === 'p' || n === 'P') this.i++;
-      return {};
-    }
-    if (n === 'b' || n === 'B' || n === 'A' || n === 'z') return { exact: [[]] };
-    if (SIMPLE_ESCAPES[n] !== undefined) return { exact: [[SIMPLE_ESCAPES[n]!]] };
-    if (n === 'x') return { exact: [[fold([this.hexEscape()], this.ci)]] };
-    if (/[A-Za-z0-9]/.test(n)) throw new Unsupported(`\\${n}`);
-    return { exact: [[fold([n], this.ci)]] };
-  }
-
-  private hexEscape(): string {
-    const m = /^\{([0-9a-fA-F]+)\}|^([0-9a-fA-F]{2})/.exec(this.p.slice(this.i));
-    if (!m) throw new Unsupported('hex');
-    this.i += m[0].length;
-    return String.fromCodePoint(parseInt(m[1] ?? m[2]!, 16));
-  }
-
-  private charClass(): Info {
-    this.i++; // [
-    let negated = false;
-    if (this.p[this.i] === '^') {
-      negated = true;
-      this.i++;
-    }
-    const chars = new Set<string>();
-    let unknown = false;
-    let first = true;
-    while (this.i < this.p.length && (this.p[this.i] !== ']' || first)) {
-      first = false;
-      let c = this.p[this.i]!;
-      if (c === '[' && this.p[this.i + 1] === ':') {
-        const end = this.p.indexOf(':]', this.i);
-        if (end < 0) throw new Unsupported('posix');
-        this.i = end + 2;
-        unknown = true;
-        continue;
-      }
-      if (c === '\\') {
-        const n = this.p[this.i + 1]!;
-        this.i += 2;
-        const named = n === 'd' ? DIGITS : n === 'w' ? WORD : n === 's' ? SPACE : undefined;
-        if (named !== undefined) {
-          for (const ch of named) chars.add(ch);
-          continue;
-        }
-        if ('DWSpP'.includes(n)) {
-          if ((n === 'p' || n === 'P') && this.p[this.i] === '{') this.i = this.p.indexOf('}', this.i) + 1;
-          else if (n === 'p' || n === 'P') this.i++;
-          unknown = true;
-          continue;
-        }
-        if (n === 'x') c = this.hexEscape();
-        else if (/[0-9]/.test(n)) throw new Unsupported('octal');
-        else c = SIMPLE_ESCAPES[n] ?? n;
-      } else this.i++;
-      if (this.p[this.i] === '-' && this.p[this.i + 1] !== ']' && this.i + 1 < this.p.length) {
-        this.i++;
-        let hi = this.p[this.i]!;
-        if (hi === '\\') {
-          this.i++;
-          if (/[0-9]/.test(this.p[this.i] ?? '')) throw new Unsupported('octal');
-          hi = this.p[this.i] === 'x' ? (this.i++, this.hexEscape()) : (SIMPLE_ESCAPES[this.p[this.i]!] ?? this.p[this.i]!);
-          if (this.p[this.i - 1] !== '}' && hi.length === 1 && this.p[this.i] === hi) this.i++;
-        } else this.i++;
-        const lo = c.codePointAt(0)!;
-        const span = hi.codePointAt(0)! - lo;
-        if (span < 0 || span > MAX_CLASS) {
-          unknown = true;
-          continue;
-        }
-        for (let k = 0; k <= span; k++) chars.add(String.fromCodePoint(lo + k));
-        continue;
-      }
-      chars.add(c);
-    }
-    if (this.p[this.i] !== ']') throw new Unsupported('class');
-    this.i++;
-    if (negated || unknown) return {};
-    const pos = fold(chars, this.ci);
-    return pos.length > MAX_CLASS ? {} : { exact: [[pos]] };
-  }
+  // X{m,n}: a match starts and ends with X repeated m times (as far as that is tracked)
+  const edge = atom.exact ? power(atom.exact, Math.min(min, MAX_FACTOR)) : undefined;
+  return info({ pre: edge ?? atom.pre, suf: edge ?? atom.suf, req: best(atom.exact, atom.req, atom.pre, atom.suf) } as Info);
 }
 
 /** The factors one of which every match contains, or undefined when none useful can be proven. */
@@ -526,9 +366,9 @@ export interface FactorAnalysis {
 export function analyzeFactors(pattern: string): FactorAnalysis | undefined {
   let r: Info;
   try {
-    r = new Parser(pattern).parse();
+    r = infoOf(parseRe2(pattern));
   } catch (e) {
-    if (e instanceof Unsupported) return undefined;
+    if (e instanceof Re2SyntaxUnsupported) return undefined;
     throw e;
   }
   const set = best(r.exact, r.pre, r.suf, r.req);
@@ -596,4 +436,4 @@ export function prefilterAndReach(pattern: string, widened: string): { prefilter
 }
 
 /** Changes whenever the analysis (or superset.ts) does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 6;
+export const PREFILTER_VERSION = 7;
