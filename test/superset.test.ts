@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { randomInt } from 'node:crypto';
 import RE2 from 're2';
 import { hyperscanSuperset } from '../src/engine/superset.js';
 import { buildMatcher, type MultiPattern } from '../src/engine/multipattern.js';
 import { compileRules } from '../src/engine/compile.js';
 import { nativeAddon } from '../src/native/addon.js';
 import { loadRuleDir } from '../src/rules/load.js';
+import { edgeText, randomPattern } from './helpers/patterns.js';
 
 // .ci/run builds the addon and sets this: there the Hyperscan tests must run, never skip
 const REQUIRED = process.env['LEAKHOUND_TEST_REQUIRE_HYPERSCAN'] === '1';
@@ -76,14 +76,6 @@ describe('superset of a rule pattern for Hyperscan', () => {
   });
 });
 
-/** Text around which RE2 and Hyperscan could part: case folds, \v, multi-byte characters, newlines. */
-const EDGE_PIECES = ['k', 'K', '\u212a', 's', 'S', '\u017f', '\v', '\t', ' ', '\n', 'é', 'É', '😀', 'a', 'b', '=', '"', '_', '0', '9', 'x'];
-function edgeText(): string {
-  let s = '';
-  for (let i = 0, n = randomInt(1, 24); i < n; i++) s += EDGE_PIECES[randomInt(EDGE_PIECES.length)]!;
-  return s;
-}
-
 /** Small patterns using each construct the rewrite changes, so random edge text matches them often. */
 const TRICKY = [
   '(?i)k',
@@ -128,6 +120,37 @@ describeNative('superset on Hyperscan: every input RE2 matches, Hyperscan matche
       }
     }
     expect(matched).toBeGreaterThan(1000);
+  });
+
+  it('on random patterns, with strings sampled from them', () => {
+    let patterns = 0;
+    let matched = 0;
+    for (let n = 0; n < 400; n++) {
+      const g = randomPattern();
+      let re: RE2;
+      try {
+        re = new RE2(g.source);
+      } catch {
+        continue; // not a pattern RE2 takes: nothing to compare
+      }
+      const superset = hyperscanSuperset(g.source);
+      if (superset === undefined) continue; // given up: the rule keeps its factors
+      let db: ReturnType<typeof compileAlone>;
+      try {
+        db = compileAlone(superset);
+      } catch {
+        continue; // refused by Hyperscan (it may match the empty string): the rule keeps its factors
+      }
+      patterns++;
+      for (let i = 0; i < 30; i++) {
+        const text = Buffer.from(`${edgeText().slice(0, 3)}${g.sample()}${edgeText().slice(0, 3)}`);
+        if (!re.test(text)) continue;
+        matched++;
+        expect(db.match(text), `${g.source} -> ${superset} on ${JSON.stringify(text.toString())}`).toEqual([0]);
+      }
+    }
+    expect(patterns).toBeGreaterThan(250);
+    expect(matched).toBeGreaterThan(2000);
   });
 
   it("on every built-in rule's examples, in the full pass", () => {

@@ -436,4 +436,4 @@ export function prefilterAndReach(pattern: string, widened: string): { prefilter
 }
 
 /** Changes whenever the analysis (or superset.ts) does: cached prefilters from another version are recomputed. */
-export const PREFILTER_VERSION = 7;
+export const PREFILTER_VERSION = 8;

@@ -104,8 +104,15 @@ const SPACE: CharSet = normalize([[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]]);
 const DIGIT: CharSet = [[0x30, 0x39]];
 const WORD: CharSet = normalize([[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]]);
 const ANY: CharSet = normalize([[0, MAX_CP]]);
-/** RE2's Perl classes: ASCII only. */
-const NAMED: Record<string, CharSet> = { s: SPACE, d: DIGIT, w: WORD, S: complement(SPACE), D: complement(DIGIT), W: complement(WORD) };
+/** RE2's Perl classes (ASCII only), and whether the escape is their negation (\S, \D, \W). */
+const NAMED: Record<string, { set: CharSet; negated: boolean }> = {
+  s: { set: SPACE, negated: false },
+  d: { set: DIGIT, negated: false },
+  w: { set: WORD, negated: false },
+  S: { set: SPACE, negated: true },
+  D: { set: DIGIT, negated: true },
+  W: { set: WORD, negated: true },
+};
 // no '\0': RE2 reads `\012` as one octal escape (a newline); digit escapes are not read here
 const SIMPLE_ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b, a: 0x07 };
 
@@ -216,7 +223,7 @@ class Parser {
     if (n === undefined) throw new Re2SyntaxUnsupported('escape');
     this.i += 2;
     const named = NAMED[n];
-    if (named !== undefined) return this.chars(named, false);
+    if (named !== undefined) return this.perlClass(named);
     if ('bBAz'.includes(n)) return EMPTY;
     if (n === 'p' || n === 'P') {
       this.unicodeClassName();
@@ -231,6 +238,15 @@ class Parser {
     if (/[A-Za-z0-9]/.test(n)) throw new Re2SyntaxUnsupported(`\\${n}`);
     const cp = n.codePointAt(0)!;
     return this.chars([[cp, cp]], true);
+  }
+
+  /**
+   * \w, \d, \s and their negations. Under (?i) RE2 folds them too: `(?i)\w` takes the Kelvin sign
+   * and the long s, and `(?i)\W` leaves them out.
+   */
+  private perlClass(named: { set: CharSet; negated: boolean }): Re2Node {
+    if (!named.negated) return this.chars(named.set, true);
+    return this.chars(complement(this.ci ? caseFold(named.set).set : named.set), false);
   }
 
   /** Skips the name after \p or \P: one letter, or {Name}. */
@@ -263,7 +279,8 @@ class Parser {
     this.i += 2;
     const named = NAMED[n];
     if (named !== undefined) {
-      members.push(...named);
+      // a negated Perl class in a class: its complement of the folded set, as RE2 takes it
+      members.push(...(named.negated ? complement(this.ci ? caseFold(named.set).set : named.set) : named.set));
       return undefined;
     }
     if (n === 'p' || n === 'P') {
