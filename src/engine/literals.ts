@@ -61,6 +61,8 @@ function isCommonWord(core: string): boolean {
  * which (?i) adds to them and which are too rare to change how selective a position is.
  */
 function scored(p: Pos): Pos {
+  // called in the scoring's inner loops: most positions have neither
+  if (!p.includes('\u212a') && !p.includes('\u017f')) return p;
   let out = '';
   for (const c of p) if (!CROSS_FOLD_TARGETS.has(c.codePointAt(0)!)) out += c;
   return out === '' ? p : out;

@@ -112,12 +112,14 @@ export class InputScanner {
   /**
    * Broad candidates (patterns RE2 cannot skip through) each cost a full pass; when there are
    * several, one Set of their exact patterns tells which can match at all. Build logs select the
-   * same handful of keyword rules in every batch, so the Sets are kept per combination.
+   * same handful of keyword rules in every batch, so the Sets are kept per combination. On
+   * Hyperscan, whose pass runs each rule's superset, a candidate can match: no Set is needed.
    */
   private broadThatCannotMatch(buf: Buffer, ids: number[]): Set<number> | undefined {
     // small inputs: a rule's pass is short and a combination rarely repeats, so building Sets costs more
     if (buf.length < EXACT_FILTER_MIN_BYTES) return undefined;
-    const broad = ids.filter((id) => id !== DECODE_TRIGGER && this.rules.rules[id]!.broad);
+    // a rule the pass found by its superset (Hyperscan) can match here: filtering it again is waste
+    const broad = ids.filter((id) => id !== DECODE_TRIGGER && this.rules.rules[id]!.broad && this.rules.prefilter.reportsSourceEnd(id));
     if (broad.length < 2) return undefined;
     const key = broad.join(',');
     let set = this.rules.exactFilters.get(key);

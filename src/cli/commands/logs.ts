@@ -10,6 +10,7 @@ import { renderReport } from '../../report/render.js';
 import { writeFileAtomic } from '../../report/write.js';
 import { EXIT_CLEAN, withScanFlags, type OutputArgs } from '../output.js';
 import { UserError } from '../../core/errors.js';
+import { loadBuiltinRulesCached } from '../../rules/cache.js';
 
 interface LogsArgs extends OutputArgs {
   files: string[];
@@ -50,7 +51,9 @@ export async function runMask(args: LogsArgs): Promise<number> {
   checkLogArgs(args.files);
   if (args['show-secrets']) throw new UserError('--mask never shows secrets; drop --show-secrets');
   const cwd = process.cwd();
-  const ctx = createContext({ showSecrets: false, quiet: args.quiet, ...(args.config !== undefined ? { config: args.config } : {}) }, cwd, { inline: true });
+  // the cached rule pack, as every other scan: parsing the packs and analysing the patterns took 0.8 s
+  const builtinRules = await loadBuiltinRulesCached();
+  const ctx = createContext({ showSecrets: false, quiet: args.quiet, builtinRules, ...(args.config !== undefined ? { config: args.config } : {}) }, cwd, { inline: true });
   const started = Date.now();
   // a reader that has gone away (| head) ends the filter quietly
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
