@@ -206,7 +206,9 @@ describe('broad candidates', () => {
   it('several broad candidates in a large input share one filtering pass, and every hit is still found', () => {
     const broadRule = (id: string, key: string): RuleDefinition =>
       rule({ id, pattern: `(?i)${key}[a-z_]{0,8}\\s*=\\s*"(?P<secret>[a-z0-9]{24})"`, boundary: 'none' });
-    const compiled = compileRules([broadRule('alpha', 'alphakey'), broadRule('beta', 'betakey'), broadRule('gamma', 'gammakey')]);
+    const defs = [broadRule('alpha', 'alphakey'), broadRule('beta', 'betakey'), broadRule('gamma', 'gammakey')];
+    // on RE2 the pass finds factors (the keys); Hyperscan's supersets leave out 'beta' at once
+    const compiled = compileRules(defs, { engine: 're2' });
     expect(compiled.rules.every((r) => r.broad)).toBe(true);
     const secret = () => randomString(24, 'abcdefghijklmnopqrstuvwxyz0123456789');
     const a = secret();
@@ -221,6 +223,11 @@ describe('broad candidates', () => {
       expect(hits.map((h) => [h.ruleId, h.secret]), `round ${round}`).toEqual([['alpha', a], ['gamma', c]]);
     }
     expect(compiled.exactFilters.size).toBeGreaterThan(0);
+    const auto = compileRules(defs);
+    if (auto.prefilter.engine === 'hyperscan') {
+      expect(scanBuffer(auto, Buffer.from(text)).map((h) => [h.ruleId, h.secret])).toEqual([['alpha', a], ['gamma', c]]);
+      expect(auto.exactFilters.size + auto.exactFilterSightings.size).toBe(0); // no Set needed, none built
+    }
   });
 });
 
