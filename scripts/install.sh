@@ -64,3 +64,6 @@ fi
 chmod u+x node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool 2>/dev/null || true
 node -e "require('re2'); new (require('better-sqlite3'))(':memory:').close()"
 npm run build
+# the built-in rules parsed and their Hyperscan database compiled once here, rather than by the first
+# scan of every fresh home directory (CI jobs, containers); a failure only means doing it at scan time
+node scripts/precompile.mjs || echo "leakhound: rules not precompiled; the first scan will do it" >&2

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import RE2 from 're2';
-import { mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMatcher, nativeDatabaseOf, type HyperscanStore, type MultiPattern } from '../src/engine/multipattern.js';
 import { nativeAddon, NativeFileStatus } from '../src/native/addon.js';
 import { compileRules } from '../src/engine/compile.js';
 import { DECODE_TRIGGER_PATTERNS } from '../src/engine/decode.js';
 import { loadRuleDir } from '../src/rules/load.js';
-import { hyperscanDiskStore } from '../src/rules/cache.js';
+import { hyperscanDiskStore, loadBuiltinRulesCached } from '../src/rules/cache.js';
 import { cleanBatchJs } from '../src/sources/logs/clean.js';
 import { randomString } from './helpers/secrets.js';
 import { tempDir } from './helpers/cli.js';
@@ -205,6 +205,32 @@ describe('compiled databases on disk', () => {
     } finally {
       if (before === undefined) delete process.env['XDG_CACHE_HOME'];
       else process.env['XDG_CACHE_HOME'] = before;
+      cleanup();
+    }
+  });
+});
+
+describe("the install's caches (scripts/precompile.mjs)", () => {
+  it('fill an empty user cache: the database and the parsed rules are read from the install and kept', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const shipped = join(dir, 'shipped');
+      const user = join(dir, 'user');
+      mkdirSync(shipped);
+      const key = 'ab'.repeat(16);
+      writeFileSync(join(shipped, `hyperscan-${key}.db`), 'database');
+      const store = hyperscanDiskStore({ dir: user, shipped });
+      expect(String(store.get(key))).toBe('database');
+      expect(readdirSync(user)).toEqual([`hyperscan-${key}.db`]);
+      expect(store.get('cd'.repeat(16))).toBeUndefined();
+
+      const parsed = await loadBuiltinRulesCached({ dir: shipped, shipped });
+      const [rulesFile] = readdirSync(shipped).filter((f) => f.startsWith('rules-'));
+      expect(rulesFile).toBeDefined();
+      const fromInstall = await loadBuiltinRulesCached({ dir: user, shipped });
+      expect(fromInstall.map((r) => r.id)).toEqual(parsed.map((r) => r.id));
+      expect(readFileSync(join(user, rulesFile!), 'utf8')).toBe(readFileSync(join(shipped, rulesFile!), 'utf8'));
+    } finally {
       cleanup();
     }
   });
