@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { RuleDefinition } from '../core/types.js';
 import { packageRoot, toolVersion } from '../version.js';
@@ -16,8 +16,9 @@ export const SHIPPED_CACHE = join(packageRoot, 'dist', 'cache');
 /**
  * The built-in rules, parsed once and kept as JSON in the user's cache directory: parsing the YAML
  * rule packs costs more than everything else `git --staged` does, and a pre-commit hook runs on every
- * commit. The key covers each pack's name, size and modification time and the tool version, so an
- * edited or upgraded pack is parsed again. Any cache problem falls back to parsing; nothing is fatal.
+ * commit. The key covers each pack's name and content and the tool version, so an edited or upgraded
+ * pack is parsed again (content, not modification times: a fresh checkout of the same packs, as a CI
+ * job makes, still finds the cache the install shipped). Any cache problem falls back to parsing; nothing is fatal.
  * Rule examples are not kept: nothing secret-shaped is written to the user's home. Missing from the
  * cache, the rules are looked for in `shipped` (read only: written by scripts/install.sh).
  */
@@ -28,11 +29,10 @@ export async function loadBuiltinRulesCached(options: { dir?: string; shipped?: 
   let installPrefix = 'rules-';
   try {
     const { PREFILTER_VERSION } = await import('../engine/literals.js');
-    const h = createHash('sha256').update(toolVersion).update(`\0${PREFILTER_VERSION}\0`).update(builtinRulesDir);
+    const h = createHash('sha256').update(toolVersion).update(`\0${PREFILTER_VERSION}\0`);
     for (const f of readdirSync(builtinRulesDir).sort()) {
       if (!f.endsWith('.yaml') && !f.endsWith('.yml')) continue;
-      const st = statSync(join(builtinRulesDir, f));
-      h.update(`\0${f}\0${st.size}\0${st.mtimeMs}`);
+      h.update(`\0${f}\0`).update(readFileSync(join(builtinRulesDir, f)));
     }
     key = h.digest('hex').slice(0, 32);
     const dir = options.dir ?? join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'leakhound');
@@ -44,11 +44,16 @@ export async function loadBuiltinRulesCached(options: { dir?: string; shipped?: 
     try {
       text = readFileSync(file, 'utf8');
     } catch {
-      // the install's copy, kept in the user's cache from then on
-      text = readFileSync(join(options.shipped ?? SHIPPED_CACHE, name), 'utf8');
+      // the install's copy, kept in the user's cache from then on; found by key alone, since the
+      // install may have been built in another directory (a release's prebuilt dist/)
+      const shipped = options.shipped ?? SHIPPED_CACHE;
+      const copy = readdirSync(shipped).find((f) => f.startsWith('rules-') && f.endsWith(`-${key}.json`));
+      if (copy === undefined) throw new Error('not shipped');
+      text = readFileSync(join(shipped, copy), 'utf8');
       keepRules(file, installPrefix, text);
     }
-    return JSON.parse(text) as RuleDefinition[];
+    // the packs' paths as this install has them (the cache may come from one built elsewhere)
+    return (JSON.parse(text) as RuleDefinition[]).map((r) => (r.file === undefined ? r : { ...r, file: join(builtinRulesDir, basename(r.file)) }));
   } catch {
     /* no cache yet, or unreadable: parse */
   }
