@@ -10,7 +10,7 @@ import { shannonEntropy } from '../src/engine/entropy.js';
 import { isPlaceholder } from '../src/engine/placeholder.js';
 import type { RuleDefinition } from '../src/core/types.js';
 import { randomString } from './helpers/secrets.js';
-import { edgeText, randomPattern } from './helpers/patterns.js';
+import { re2Patterns, samplesOf } from './helpers/patterns.js';
 
 const rule = (over: Partial<RuleDefinition>): RuleDefinition => ({
   id: 'r', title: 'R', provider: 'P', pattern: '(tok_[a-z0-9]{20})', boundary: 'word', allow: [],
@@ -106,21 +106,13 @@ describe('required factors', () => {
     let analysed = 0;
     let matched = 0;
     // most short random patterns are too weak to have a factor: many are drawn
-    for (let n = 0; n < 4000; n++) {
-      const g = randomPattern();
-      let re: RE2;
-      try {
-        re = new RE2(g.source);
-      } catch {
-        continue; // not a pattern RE2 takes
-      }
+    for (const g of re2Patterns(4000)) {
       const fs = factors(g.source);
       if (fs === undefined) continue; // no factor proven: the rule keeps its widened pattern
       analysed++;
       const any = new RE2(`(?:${fs.join('|')})`);
-      for (let i = 0; i < 30; i++) {
-        const text = Buffer.from(`${edgeText().slice(0, 3)}${g.sample()}${edgeText().slice(0, 3)}`);
-        const m = re.exec(text);
+      for (const text of samplesOf(g, 30)) {
+        const m = g.re.exec(text);
         if (m === null) continue;
         matched++;
         expect(any.test(m[0] as unknown as Buffer), `${g.source} on ${JSON.stringify(text.toString())}: ${fs.join('|')}`).toBe(true);

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import RE2 from 're2';
 
 /** Text around which RE2 and Hyperscan could part: case folds, \v, multi-byte characters, newlines. */
 const EDGE_PIECES = ['k', 'K', '\u212a', 's', 'S', '\u017f', '\v', '\t', ' ', '\n', 'é', 'É', '😀', 'a', 'b', '=', '"', '_', '0', '9', 'x'];
@@ -79,4 +80,23 @@ function generate(depth: number): Generated {
 /** A random pattern over the constructs the pattern analyses read (see Generated). */
 export function randomPattern(): Generated {
   return generate(0);
+}
+
+/** Of `count` random patterns, those RE2 takes, each with its compiled form. */
+export function* re2Patterns(count: number): Generator<Generated & { re: RE2 }> {
+  for (let n = 0; n < count; n++) {
+    const g = randomPattern();
+    let re: RE2;
+    try {
+      re = new RE2(g.source);
+    } catch {
+      continue; // not a pattern RE2 takes: nothing to compare
+    }
+    yield { ...g, re };
+  }
+}
+
+/** Strings sampled from a pattern, between a few edge characters. */
+export function samplesOf(g: Generated, count: number): Buffer[] {
+  return Array.from({ length: count }, () => Buffer.from(`${edgeText().slice(0, 3)}${g.sample()}${edgeText().slice(0, 3)}`));
 }
