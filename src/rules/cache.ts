@@ -18,9 +18,10 @@ export const SHIPPED_CACHE = join(packageRoot, 'dist', 'cache');
  * rule packs costs more than everything else `git --staged` does, and a pre-commit hook runs on every
  * commit. The key covers each pack's name and content and the tool version, so an edited or upgraded
  * pack is parsed again (content, not modification times: a fresh checkout of the same packs, as a CI
- * job makes, still finds the cache the install shipped). Any cache problem falls back to parsing; nothing is fatal.
- * Rule examples are not kept: nothing secret-shaped is written to the user's home. Missing from the
- * cache, the rules are looked for in `shipped` (read only: written by scripts/install.sh).
+ * job makes, still finds the cache the install shipped). Missing from the cache, the rules are
+ * looked for in `shipped` (read only: written by scripts/install.sh). Any cache problem falls back
+ * to parsing; nothing is fatal. Rule examples are not kept: nothing secret-shaped is written to the
+ * user's home.
  */
 export async function loadBuiltinRulesCached(options: { dir?: string; shipped?: string } = {}): Promise<RuleDefinition[]> {
   const { builtinRulesDir, loadRuleDir } = await import('./load.js');
@@ -99,7 +100,6 @@ function keepQuietly(file: string, data: string | Uint8Array): boolean {
 
 /** Compiled Hyperscan databases kept this many at a time (one per rule set a user scans with). */
 const HYPERSCAN_CACHE_KEEP = 8;
-
 
 /**
  * Compiled Hyperscan databases in the user's cache directory: compiling the rules' supersets takes
