@@ -110,27 +110,29 @@ function isLiteralPrefilter(p: string): boolean {
   return p.startsWith(LITERAL_PREFILTER_START);
 }
 
+/** What the pattern analyses derive from a rule's pattern (see deriveAnalyses). */
+export interface PatternAnalyses {
+  /** The rule's pattern for the multi-pattern pass: its factors, else its widened pattern (literals.ts). */
+  prefilter: string;
+  /** The factors' reach (literals.ts; -1: matches need not begin with a factor). */
+  reach: number;
+  /** The whole pattern as a superset for Hyperscan's prefilter mode (superset.ts), when it has one. */
+  superset: string | undefined;
+}
+
 /**
- * Fills in what the factor analysis derives from a rule's pattern (literals.ts), when missing: its
- * pattern for the multi-pattern pass and its factor reach. Kept on the definition: the rules cache
- * and the workers receive them and skip the analysis.
+ * Fills in, when missing, what the pattern analyses derive from a rule's pattern. Kept on the
+ * definition: the rules cache and the workers receive them and skip the analyses (all built-in
+ * rules: about 0.5 s).
  */
-export function deriveFactors(def: RuleDefinition): { prefilter: string; reach: number } {
+export function deriveAnalyses(def: RuleDefinition): PatternAnalyses {
   if (def.prefilter === undefined || def.factorReach === undefined) {
     const { prefilter, reach } = prefilterAndReach(def.pattern, widenRepetitions(def.pattern));
     def.prefilter ??= prefilter;
     def.factorReach ??= reach;
   }
-  return { prefilter: def.prefilter, reach: def.factorReach };
-}
-
-/**
- * The rule's whole pattern as a superset for Hyperscan's prefilter mode (superset.ts), when it has
- * one; kept on the definition like the factors (rewriting every built-in rule takes ~50 ms).
- */
-export function supersetOf(def: RuleDefinition): string | undefined {
   def.superset ??= hyperscanSuperset(def.pattern) ?? '';
-  return def.superset === '' ? undefined : def.superset;
+  return { prefilter: def.prefilter, reach: def.factorReach, superset: def.superset === '' ? undefined : def.superset };
 }
 
 export interface CompileOptions {
@@ -150,8 +152,9 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     const missing = c.composite!.parts.filter((p) => !ids.has(p));
     if (missing.length > 0) throw new UserError(`${c.file ?? 'rule'}: ${c.id}: composite part rule(s) not loaded: ${missing.join(', ')}`);
   }
-  const rules: CompiledRule[] = defs.map((def) => {
-    const { reach } = deriveFactors(def);
+  const analyses = defs.map(deriveAnalyses);
+  const rules: CompiledRule[] = defs.map((def, i) => {
+    const { reach } = analyses[i]!;
     const where = `${def.file ?? 'rule'}: ${def.id}`;
     const validate = def.validate === undefined ? undefined : validators[def.validate];
     if (def.validate !== undefined && validate === undefined) {
@@ -187,13 +190,14 @@ export function compileRules(all: RuleDefinition[], options: CompileOptions = {}
     if (options.eager?.(def)) void [rule.regex, rule.locator, rule.allow, rule.identity];
     return rule;
   });
-  const widened = rules.map((r) => deriveFactors(r.def).prefilter);
+  const widened = analyses.map((a) => a.prefilter);
   const patterns: MultiPattern[] = [
     // factors are explicit classes, matched alike by both engines; a widened pattern stays on RE2
-    ...widened.map((source, i): MultiPattern => {
-      const superset = supersetOf(rules[i]!.def);
-      return { source, hyperscanExact: isLiteralPrefilter(source), ...(superset !== undefined ? { superset } : {}) };
-    }),
+    ...analyses.map(({ prefilter: source, superset }): MultiPattern => ({
+      source,
+      hyperscanExact: isLiteralPrefilter(source),
+      ...(superset !== undefined ? { superset } : {}),
+    })),
     // the decoding contexts ride in the same pass: no pass of their own
     ...DECODE_TRIGGER_PATTERNS.map((source) => ({ source, hyperscanExact: true })),
   ];

@@ -59,12 +59,8 @@ export async function loadBuiltinRulesCached(options: { dir?: string; shipped?: 
     /* no cache yet, or unreadable: parse */
   }
   const rules = loadRuleDir();
-  const { deriveFactors, supersetOf } = await import('../engine/compile.js');
-  for (const r of rules) {
-    if (r.composite !== undefined) continue;
-    deriveFactors(r);
-    supersetOf(r);
-  }
+  const { deriveAnalyses } = await import('../engine/compile.js');
+  for (const r of rules) if (r.composite === undefined) deriveAnalyses(r);
   // Examples are for rule tests, not scanning; left out so the cache holds nothing secret-shaped.
   if (file !== undefined) keepRules(file, installPrefix, JSON.stringify(rules.map((r) => ({ ...r, examples: [], negatives: [] }))));
   return rules;
