@@ -81,6 +81,9 @@ export const CROSS_FOLDS: readonly (readonly [number, readonly number[]])[] = [
 ];
 export const CROSS_FOLD_TARGETS: ReadonlySet<number> = new Set([0x212a, 0x17f]);
 
+/** Characters outside ASCII (a set of them that covers this much is closed under case folding). */
+const NON_ASCII_SIZE = setSize(normalize([[0x80, MAX_CP]]));
+
 /** `set` under (?i): ASCII letters in both cases, with RE2's cross folds; other letters as they are. */
 function caseFold(set: CharSet): { set: CharSet; foldsUnknown: boolean } {
   const out: CharSet = [...set];
@@ -95,7 +98,7 @@ function caseFold(set: CharSet): { set: CharSet; foldsUnknown: boolean } {
   // other non-ASCII letters have folds of their own, not spelled out here: only none of the
   // non-ASCII range (besides the cross folds) or all of it (closed under folding) is exact
   const nonAscii = normalize(folded.filter(([, hi]) => hi >= 0x80).map(([lo, hi]): [number, number] => [Math.max(lo, 0x80), hi]));
-  const all = setSize(nonAscii) === setSize(normalize([[0x80, MAX_CP]]));
+  const all = setSize(nonAscii) === NON_ASCII_SIZE;
   const onlyCrossFolds = nonAscii.every(([lo, hi]) => lo === hi && CROSS_FOLD_TARGETS.has(lo));
   return { set: folded, foldsUnknown: !all && !onlyCrossFolds };
 }
