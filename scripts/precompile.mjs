@@ -14,5 +14,5 @@ const store = hyperscanDiskStore({ dir: SHIPPED_CACHE, shipped: SHIPPED_CACHE })
 const compiled = compileRules(rules, { hyperscanStore: store });
 const db = compiled.prefilter.hyperscanDatabase;
 if (compiled.prefilter.engine === 'hyperscan' && db !== undefined) {
-  console.log(`leakhound: built-in rules parsed, Hyperscan database compiled (${(db.bytes.length / 2 ** 20).toFixed(1)} MB)`);
+  console.log(`leakhound: built-in rules parsed, Hyperscan database ready (${(db.bytes.length / 2 ** 20).toFixed(1)} MB)`);
 } else console.log('leakhound: built-in rules parsed (no Hyperscan: scans use RE2)');
